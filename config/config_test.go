@@ -1,0 +1,116 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const base = `org: ACME
+layer: GenAI
+identityProvider: {name: Okta, issuerUrl: "https://acme.okta.com/oauth2/default", audiences: [genai-gateway]}
+central: {account: "111111111111", region: us-east-1}
+modelAccounts:
+  - {name: SharedModelsA, account: "222222222222", regions: [us-east-1, us-west-2]}
+useCases:
+  - name: UseCaseA
+    subjects: [usecase-a]
+    access:
+      - {account: SharedModelsA, models: [anthropic.claude-3-haiku-20240307-v1:0]}
+`
+
+func TestExampleEstateLoads(t *testing.T) {
+	c, err := Load("usecases.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, "ACME", c.Org)
+	assert.Len(t, c.ModelAccounts, 3)
+	assert.Len(t, c.UseCases, 4)
+	assert.Len(t, c.Groups, 2)
+}
+
+// Each case: a config, then the line and the words its one error must carry.
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		yaml     string
+		line     int
+		path     string
+		contains []string
+	}{
+		{"misspelled key", strings.Replace(base, "layer:", "layr:", 1), 2, "layr", []string{`unknown field "layr"`, `did you mean "layer"?`}},
+		{"unquoted account", strings.Replace(base, `"111111111111"`, `111111111111`, 1), 4, "central.account", []string{"not quoted", `quote it: "111111111111"`}},
+		{"short account", strings.Replace(base, `"222222222222"`, `"22222222222"`, 1), 6, "modelAccounts[0].account", []string{"not a 12-digit account id"}},
+		{"unknown region", strings.Replace(base, "us-west-2]", "us-wset-2]", 1), 6, "modelAccounts[0].regions[1]", []string{`"us-wset-2" is not an AWS region`, `did you mean "us-west-2"?`}},
+		{"unknown account ref", strings.Replace(base, "{account: SharedModelsA,", "{account: SharedModelA,", 1), 11, "useCases[0].access[0].account", []string{`unknown model account "SharedModelA"`, `did you mean "SharedModelsA"?`}},
+		{"unknown model", strings.Replace(base, "claude-3-haiku", "claude-3-haiku-x", 1), 11, "useCases[0].access[0].models[0]", []string{"unknown model", `did you mean "anthropic.claude-3-haiku-20240307-v1:0"?`}},
+		{"wildcard model", strings.Replace(base, "anthropic.claude-3-haiku-20240307-v1:0", "anthropic.*", 1), 11, "useCases[0].access[0].models[0]", []string{"wildcard"}},
+		{"name with hyphen", strings.Replace(base, "name: UseCaseA", "name: Use-Case-A", 1), 8, "useCases[0].name", []string{"hyphens are reserved", "e.g. UseCaseA"}},
+		{"role name too long", strings.Replace(base, "name: UseCaseA", "name: UseCase"+strings.Repeat("X", 40), 1), 8, "useCases[0].name", []string{"12 over IAM's limit of 64", "shorten"}},
+		{"region not in account", strings.Replace(base, "{account: SharedModelsA,", "{account: SharedModelsA, regions: [eu-west-1],", 1), 11, "useCases[0].access[0].regions[0]", []string{"does not list region eu-west-1"}},
+		{"profile from wrong region", strings.Replace(strings.Replace(base, "us-west-2]", "eu-west-1]", 1), "anthropic.claude-3-haiku", "us.anthropic.claude-3-haiku", 1), 11, "useCases[0].access[0].models[0]", []string{"cannot be called from eu-west-1"}},
+		{"http issuer", strings.Replace(base, `"https://`, `"http://`, 1), 3, "identityProvider.issuerUrl", []string{"not an https issuer URL"}},
+		{"bad layout", strings.Replace(base, "subjects: [usecase-a]", "subjects: [usecase-a]\n    policyLayout: multimodel", 1), 10, "useCases[0].policyLayout", []string{`did you mean "multiModel"?`}},
+		{"limit out of range", base + "limits: {trustPolicyChars: 9000}\n", 12, "limits.trustPolicyChars", []string{"outside IAM's range 2048–4096"}},
+		{"list where scalar", strings.Replace(base, "org: ACME", "org: [ACME]", 1), 1, "org", []string{"expected a string"}},
+		{"unknown group member", base + "groups:\n  - {name: Marketing, members: [UseCaseAA], access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "groups[0].members[0]", []string{`unknown use case "UseCaseAA"`, `did you mean "UseCaseA"?`}},
+		{"name clash ignoring case", base + "groups:\n  - {name: usecasea, members: [UseCaseA], access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "groups[0].name", []string{"collides", "unique ignoring case"}},
+		{"shared subject", base + "  - {name: UseCaseB, subjects: [usecase-a]}\n", 12, "useCases[1].subjects[0]", []string{"already identifies use case UseCaseA"}},
+		{"profile to unknown model", base + "models:\n  - {id: eu.acme.x, inferenceProfile: {model: acme.x, regions: [eu-west-1]}}\n", 13, "models[0].inferenceProfile.model", []string{`unknown foundation model "acme.x"`}},
+		{"imported provider in wrong account", strings.Replace(base, `regions: [us-east-1, us-west-2]}`, `regions: [us-east-1, us-west-2], oidcProviderArn: "arn:aws:iam::999999999999:oidc-provider/acme.okta.com/oauth2/default"}`, 1), 6, "modelAccounts[0].oidcProviderArn", []string{"arn:aws:iam::222222222222:oidc-provider/acme.okta.com/oauth2/default"}},
+		{"yaml syntax", base + "  - name: UseCaseB\n     subjects: x\n", 13, "", []string{"fix the YAML syntax"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("estate.yaml", []byte(tc.yaml))
+			require.Error(t, err)
+			list, ok := err.(ErrorList)
+			require.True(t, ok, "want an ErrorList, got %T", err)
+			require.Len(t, list, 1, "%v", err)
+			e := list[0]
+			assert.Equal(t, "estate.yaml", e.File)
+			assert.Equal(t, tc.line, e.Line, "%v", e)
+			assert.Equal(t, tc.path, e.Path)
+			assert.NotEmpty(t, e.Fix, "every error carries a fix")
+			for _, want := range tc.contains {
+				assert.Contains(t, e.Error(), want)
+			}
+		})
+	}
+}
+
+// Every problem is reported in one run, in file order.
+func TestAllErrorsInOneRun(t *testing.T) {
+	bad := strings.NewReplacer("layer:", "layr:", `"111111111111"`, "111111111111", "SharedModelsA, models", "SharedModelZ, models").Replace(base)
+	_, err := Parse("estate.yaml", []byte(bad))
+	list := err.(ErrorList)
+	var paths []string
+	for _, e := range list {
+		paths = append(paths, e.Path)
+	}
+	assert.Equal(t, []string{"layr", "central.account", "useCases[0].access[0].account"}, paths)
+	assert.True(t, strings.HasPrefix(err.Error(), "3 config errors:"))
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load("does-not-exist.yaml")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "does-not-exist.yaml")
+}
+
+func TestEffectiveLimits(t *testing.T) {
+	c := &Config{Limits: Limits{ManagedPoliciesPerRole: 20}}
+	got := c.EffectiveLimits(ModelAccount{Limits: Limits{TrustPolicyChars: 4096}})
+	assert.Equal(t, Limits{TrustPolicyChars: 4096, ManagedPoliciesPerRole: 20, RolesPerAccount: 1000}, got)
+}
+
+func TestDidYouMean(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{"SharedModelA", `did you mean "SharedModelsA"?`},
+		{"completely-different", "fallback"},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, DidYouMean(tc.got, []string{"SharedModelsA", "SharedModelsB"}, "fallback"))
+	}
+}

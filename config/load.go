@@ -1,0 +1,129 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/acme/genai-estate/catalog"
+)
+
+// Load reads and validates a config file. On any problem it returns an
+// ErrorList holding every problem found, each located in the file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, ErrorList{{File: path, Problem: err.Error(), Fix: "pass an existing file with -c config=<path>"}}
+	}
+	return Parse(path, data)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// Parse validates config bytes; file names the source in messages.
+func Parse(file string, data []byte) (*Config, error) {
+	r := &Reporter{File: file, Pos: map[string]Pos{"": {Line: 1, Column: 1}}}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		e := &Error{File: file, Problem: err.Error(), Fix: "fix the YAML syntax (indentation, a missing colon, or an unclosed quote or bracket)"}
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Column, e.Problem = 1, m[2]
+		}
+		if err.Error() == "EOF" {
+			e.Problem, e.Fix = "the file is empty", "start from config/usecases.yaml"
+		}
+		return nil, ErrorList{e}
+	}
+	var extra yaml.Node
+	if dec.Decode(&extra) == nil {
+		r.Pos["---"] = Pos{Line: extra.Line, Column: extra.Column}
+		r.Add("---", "keep one estate per file", "the file holds more than one YAML document")
+	}
+	cfg := &Config{File: file}
+	(&decoder{r: r}).decode(doc.Content[0], reflectValue(cfg), "")
+	cfg.Pos = r.Pos
+	validate(cfg, r)
+	if err := r.List.Err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Report returns a Reporter that locates later (plan-time) errors in this config.
+func (c *Config) Report() *Reporter { return &Reporter{File: c.File, Pos: c.Pos} }
+
+// UseCase returns the use case of that name.
+func (c *Config) UseCase(name string) (UseCase, bool) {
+	for _, u := range c.UseCases {
+		if u.Name == name {
+			return u, true
+		}
+	}
+	return UseCase{}, false
+}
+
+// Account returns the model account of that name.
+func (c *Config) Account(name string) (ModelAccount, bool) {
+	for _, a := range c.ModelAccounts {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return ModelAccount{}, false
+}
+
+// Partition is the ARN partition of the estate, from the central region.
+func (c *Config) Partition() string {
+	p, _ := catalog.Partition(c.Central.Region)
+	return p
+}
+
+// Issuer is the issuer URL without its scheme: the prefix of the OIDC
+// condition keys (<issuer>:aud, <issuer>:sub) and of the provider ARN.
+func (c *Config) Issuer() string {
+	return trimScheme(c.IdentityProvider.IssuerURL)
+}
+
+// OIDCProviderArn is the ARN the IdP has, or will have, in an account.
+func (c *Config) OIDCProviderArn(account string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", c.Partition(), account, c.Issuer())
+}
+
+// EffectiveLimits merges estate-wide and per-account quotas over IAM's defaults.
+func (c *Config) EffectiveLimits(a ModelAccount) Limits {
+	l := Limits{TrustPolicyChars: 2048, ManagedPoliciesPerRole: 10, RolesPerAccount: 1000}
+	for _, o := range []Limits{c.Limits, a.Limits} {
+		if o.TrustPolicyChars > 0 {
+			l.TrustPolicyChars = o.TrustPolicyChars
+		}
+		if o.ManagedPoliciesPerRole > 0 {
+			l.ManagedPoliciesPerRole = o.ManagedPoliciesPerRole
+		}
+		if o.RolesPerAccount > 0 {
+			l.RolesPerAccount = o.RolesPerAccount
+		}
+	}
+	return l
+}
+
+// Region is where the account's stack is deployed (IAM itself is global).
+func (a ModelAccount) Region() string {
+	if a.DeployRegion != "" {
+		return a.DeployRegion
+	}
+	return a.Regions[0]
+}
+
+// CapabilityName is the role capability, defaulted.
+func (c *Config) CapabilityName() string {
+	if c.Capability == "" {
+		return "BedrockInvoke"
+	}
+	return c.Capability
+}

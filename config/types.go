@@ -1,0 +1,91 @@
+// Package config loads and validates the use-case/model matrix: the one YAML
+// file from which every account's CloudFormation is generated.
+package config
+
+import "github.com/acme/genai-estate/catalog"
+
+// Config is the whole estate.
+type Config struct {
+	Org              string            `yaml:"org" doc:"Organisation prefix of every name, e.g. ACME." required:"true"`
+	Layer            string            `yaml:"layer" doc:"Layer field of role and policy names, e.g. GenAI." required:"true"`
+	Capability       string            `yaml:"capability,omitempty" doc:"Capability field of role names; the role is <Org>-<Layer>-<UseCase>-<Capability>Role. Default BedrockInvoke."`
+	IdentityProvider IdentityProvider  `yaml:"identityProvider" doc:"The enterprise OIDC identity provider whose tokens the gateway exchanges." required:"true"`
+	Central          Central           `yaml:"central" doc:"The central gateway account." required:"true"`
+	Limits           Limits            `yaml:"limits,omitempty" doc:"IAM quotas raised for every account; a model account can raise them further."`
+	Tags             map[string]string `yaml:"tags,omitempty" doc:"Extra tags on every resource."`
+	ModelAccounts    []ModelAccount    `yaml:"modelAccounts" doc:"The shared model accounts." required:"true"`
+	UseCases         []UseCase         `yaml:"useCases" doc:"The use cases and the models each may call."`
+	Groups           []Group           `yaml:"groups,omitempty" doc:"Domain roles shared by several use cases."`
+	Models           []catalog.Model   `yaml:"models,omitempty" doc:"Catalog entries added to or overriding the embedded model catalog."`
+
+	// File is the path the config was read from, for messages.
+	File string `yaml:"-"`
+	// Pos maps each field path to where it stands in File.
+	Pos map[string]Pos `yaml:"-"`
+	// Catalog is the embedded catalog with Models applied.
+	Catalog *catalog.Catalog `yaml:"-"`
+}
+
+// IdentityProvider is the enterprise IdP, registered as an IAM OIDC provider
+// in every account whose roles trust it.
+type IdentityProvider struct {
+	Name        string   `yaml:"name" doc:"Provider name used in <Org>-IdP-<Name>, e.g. Okta." required:"true"`
+	IssuerURL   string   `yaml:"issuerUrl" doc:"The token issuer (iss), an https URL." required:"true"`
+	Audiences   []string `yaml:"audiences" doc:"Client ids (token aud values) the roles accept." required:"true"`
+	Thumbprints []string `yaml:"thumbprints,omitempty" doc:"Optional SHA-1 thumbprints (40 hex digits, at most 5); IAM verifies the certificate without them."`
+}
+
+// Central is the gateway account.
+type Central struct {
+	Account string `yaml:"account" doc:"12-digit account id, quoted." required:"true"`
+	Region  string `yaml:"region" doc:"Region of the gateway." required:"true"`
+}
+
+// Limits are IAM quotas that an account may have raised.
+type Limits struct {
+	TrustPolicyChars       int `yaml:"trustPolicyChars,omitempty" doc:"Role trust policy size quota, 2048 (default) to 4096."`
+	ManagedPoliciesPerRole int `yaml:"managedPoliciesPerRole,omitempty" doc:"Managed policies per role quota, 10 (default) to 25."`
+	RolesPerAccount        int `yaml:"rolesPerAccount,omitempty" doc:"Roles per account quota, 1000 (default) to 5000."`
+}
+
+// ModelAccount is one shared model account.
+type ModelAccount struct {
+	Name            string   `yaml:"name" doc:"Short name used in references and stack names, e.g. SharedModelsA." required:"true"`
+	Account         string   `yaml:"account" doc:"12-digit account id, quoted." required:"true"`
+	Regions         []string `yaml:"regions" doc:"Regions where Bedrock is called in this account." required:"true"`
+	DeployRegion    string   `yaml:"deployRegion,omitempty" doc:"Region of the account's stack (IAM is global). Default: the first of regions."`
+	OidcProviderArn string   `yaml:"oidcProviderArn,omitempty" doc:"ARN of an IAM OIDC provider for the issuer that already exists in this account; it is imported instead of created."`
+	StackShards     int      `yaml:"stackShards,omitempty" doc:"Spread the account's roles over this many stacks. Default: as few as fit CloudFormation's limits. Pin it once an account is sharded."`
+	Limits          Limits   `yaml:"limits,omitempty" doc:"Quotas raised in this account."`
+}
+
+// PolicyLayout says how a role's grants are split into managed policies.
+const (
+	PerProvider = "perProvider" // one policy per model provider (default)
+	MultiModel  = "multiModel"  // one <...>-MultiModel-InvokePolicy
+)
+
+// UseCase is one consumer of the gateway.
+type UseCase struct {
+	Name         string   `yaml:"name" doc:"Use case name, the <UseCaseOrGroup> of its role." required:"true"`
+	Description  string   `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
+	Subjects     []string `yaml:"subjects" doc:"The IdP token sub values that identify this use case." required:"true"`
+	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel."`
+	Access       []Access `yaml:"access,omitempty" doc:"Models this use case may call through its own role."`
+}
+
+// Group is a domain role shared by several use cases.
+type Group struct {
+	Name         string   `yaml:"name" doc:"Domain name, the <UseCaseOrGroup> of its role." required:"true"`
+	Description  string   `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
+	Members      []string `yaml:"members" doc:"Use cases whose subjects may assume the domain role." required:"true"`
+	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel."`
+	Access       []Access `yaml:"access" doc:"Models the domain role may call." required:"true"`
+}
+
+// Access grants models in one account.
+type Access struct {
+	Account string   `yaml:"account" doc:"Name of a model account." required:"true"`
+	Regions []string `yaml:"regions,omitempty" doc:"Subset of the account's regions. Default: all of them."`
+	Models  []string `yaml:"models" doc:"Model or inference profile ids from the catalog." required:"true"`
+}
