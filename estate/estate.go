@@ -1,0 +1,238 @@
+// Package estate turns a validated config into the plan of every account:
+// which roles exist, what they trust and which managed policies they carry.
+// It is pure Go, so every IAM and CloudFormation limit is checked here,
+// before a single construct is created or a file written.
+package estate
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/iampolicy"
+	"github.com/acme/genai-estate/naming"
+)
+
+// IAM and CloudFormation limits that no quota raises.
+const (
+	MaxManagedPolicyChars = 6144
+	MaxStackResources     = 500
+	MaxStackOutputs       = 200
+	// Per stack: CDK's metadata resource, and the OIDC provider in the first shard.
+	reservedResources = 2
+)
+
+// InvokeActions are the only Bedrock actions a role is granted. Converse and
+// ConverseStream are authorised by these two.
+var InvokeActions = []string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
+
+// Estate is the plan for every shared model account.
+type Estate struct {
+	Config   *config.Config
+	Accounts []*Account // sorted by name
+}
+
+// Account is the plan of one shared model account.
+type Account struct {
+	config.ModelAccount
+	Partition string
+	// CreateProvider is false when the config imports an existing provider.
+	CreateProvider bool
+	ProviderArn    string
+	IdPName        naming.IdP
+	Roles          []*Role // sorted by name
+	Shards         int
+}
+
+// Role is one Bedrock invoke role.
+type Role struct {
+	Name        naming.Role
+	TrustName   naming.TrustPolicy
+	Kind        string // "useCase" or "group"
+	Description string
+	Subjects    []string // token sub values allowed to assume it, sorted
+	Members     []string // for a group: its use cases, sorted
+	Trust       iampolicy.Document
+	Policies    []*Policy
+	// Grants maps each region to the model ids granted there, sorted.
+	Grants map[string][]string
+	Shard  int
+	// Path is the config path of the use case or group, for messages.
+	Path string
+}
+
+// Policy is one customer managed policy.
+type Policy struct {
+	Name     naming.Policy
+	Document iampolicy.Document
+}
+
+// Stack returns the stack name of a shard of the account.
+func (a *Account) Stack(org, layer string, shard int) string {
+	name := fmt.Sprintf("%s-%s-%s", org, layer, a.Name)
+	if shard > 0 {
+		name += fmt.Sprintf("-%d", shard+1)
+	}
+	return name
+}
+
+// ShardRoles returns the roles of one shard.
+func (a *Account) ShardRoles(shard int) []*Role {
+	var out []*Role
+	for _, r := range a.Roles {
+		if r.Shard == shard {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Build plans the estate. Every limit that is exceeded is reported, located
+// at the use case, group or account that exceeds it.
+func Build(c *config.Config) (*Estate, error) {
+	rep := c.Report()
+	e := &Estate{Config: c}
+	for i, ma := range c.ModelAccounts {
+		a := &Account{
+			ModelAccount:   ma,
+			CreateProvider: ma.OidcProviderArn == "",
+			ProviderArn:    c.OIDCProviderArn(ma.Account),
+			IdPName:        naming.IdP{Org: c.Org, Provider: c.IdentityProvider.Name},
+			Partition:      c.Partition(),
+		}
+		lim := c.EffectiveLimits(ma)
+		for j, u := range c.UseCases {
+			if r := planRole(c, rep, a, lim, fmt.Sprintf("useCases[%d]", j), "useCase", u.Name, u.Description, u.Subjects, nil, u.PolicyLayout, u.Access); r != nil {
+				a.Roles = append(a.Roles, r)
+			}
+		}
+		for j, g := range c.Groups {
+			var subjects []string
+			for _, m := range g.Members {
+				u, _ := c.UseCase(m)
+				subjects = append(subjects, u.Subjects...)
+			}
+			if r := planRole(c, rep, a, lim, fmt.Sprintf("groups[%d]", j), "group", g.Name, g.Description, subjects, g.Members, g.PolicyLayout, g.Access); r != nil {
+				a.Roles = append(a.Roles, r)
+			}
+		}
+		sort.Slice(a.Roles, func(x, y int) bool { return a.Roles[x].Name.Subject < a.Roles[y].Name.Subject })
+		path := fmt.Sprintf("modelAccounts[%d]", i)
+		if n := len(a.Roles); n > lim.RolesPerAccount {
+			rep.Add(path+".name", "raise the quota and set limits.rolesPerAccount, or move use cases to another account", "account %s needs %d roles, %d over its quota of %d", a.Name, n, n-lim.RolesPerAccount, lim.RolesPerAccount)
+		}
+		shard(c, rep, path, a)
+		e.Accounts = append(e.Accounts, a)
+	}
+	sort.Slice(e.Accounts, func(x, y int) bool { return e.Accounts[x].Name < e.Accounts[y].Name })
+	if err := rep.List.Err(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func planRole(c *config.Config, rep *config.Reporter, a *Account, lim config.Limits, path, kind, name, desc string, subjects, members []string, layout string, access []config.Access) *Role {
+	grants := map[string][]string{}
+	for _, acc := range access {
+		if acc.Account != a.Name {
+			continue
+		}
+		regions := acc.Regions
+		if len(regions) == 0 {
+			regions = a.Regions
+		}
+		for _, r := range regions {
+			for _, m := range acc.Models {
+				if !slices.Contains(grants[r], m) {
+					grants[r] = append(grants[r], m)
+				}
+			}
+		}
+	}
+	if len(grants) == 0 {
+		return nil
+	}
+	for r := range grants {
+		slices.Sort(grants[r])
+	}
+	subjects = slices.Sorted(slices.Values(subjects))
+	subjects = slices.Compact(subjects)
+	r := &Role{
+		Name:      naming.Role{Org: c.Org, Layer: c.Layer, Subject: name, Capability: c.CapabilityName()},
+		TrustName: naming.TrustPolicy{Org: c.Org, Layer: c.Layer, Subject: name},
+		Kind:      kind, Subjects: subjects, Members: slices.Sorted(slices.Values(members)),
+		Grants: grants, Path: path,
+	}
+	r.Description = desc
+	if r.Description == "" {
+		r.Description = fmt.Sprintf("Bedrock access of %s %s", map[string]string{"useCase": "use case", "group": "domain"}[kind], name)
+	}
+	r.Trust = trust(c, a.ProviderArn, subjects)
+	if n := r.Trust.Size(); n > lim.TrustPolicyChars {
+		fix := "raise the trust policy quota (up to 4096) and set limits.trustPolicyChars, or split the group"
+		if lim.TrustPolicyChars >= 4096 {
+			fix = "split the group into smaller groups, or use fewer subjects per use case"
+		}
+		rep.Add(path+".name", fix, "trust policy of %s in account %s is %d characters, %d over the quota of %d", r.Name, a.Name, n, n-lim.TrustPolicyChars, lim.TrustPolicyChars)
+	}
+	r.Policies = policies(c, rep, a, r, layout)
+	if n := len(r.Policies); n > lim.ManagedPoliciesPerRole {
+		rep.Add(path+".name", "raise the quota (up to 25) and set limits.managedPoliciesPerRole, or use policyLayout: multiModel", "%s in account %s needs %d managed policies, %d over the quota of %d per role", r.Name, a.Name, n, n-lim.ManagedPoliciesPerRole, lim.ManagedPoliciesPerRole)
+	}
+	return r
+}
+
+// trust lets the account's own OIDC provider in, for tokens of the right
+// audience and one of the listed subjects. A custom claim such as `groups`
+// is not an IAM condition key, so membership is expressed by subjects.
+func trust(c *config.Config, providerArn string, subjects []string) iampolicy.Document {
+	iss := c.Issuer()
+	return iampolicy.New(iampolicy.Statement{
+		Sid:       "GatewayWebIdentity",
+		Effect:    "Allow",
+		Principal: map[string]string{"Federated": providerArn},
+		Action:    []string{"sts:AssumeRoleWithWebIdentity"},
+		Condition: map[string]map[string][]string{"StringEquals": {
+			iss + ":aud": slices.Sorted(slices.Values(c.IdentityProvider.Audiences)),
+			iss + ":sub": subjects,
+		}},
+	})
+}
+
+// shard assigns roles to stacks by a hash of their name, so that adding a role
+// never moves another one, and checks CloudFormation's per-stack limits.
+func shard(c *config.Config, rep *config.Reporter, path string, a *Account) {
+	n := a.StackShards
+	auto := n == 0
+	if auto {
+		n = 1
+	}
+	for {
+		res, outs := make([]int, n), make([]int, n)
+		for _, r := range a.Roles {
+			h := fnv.New32a()
+			h.Write([]byte(strings.ToLower(r.Name.Subject)))
+			r.Shard = int(h.Sum32() % uint32(n))
+			res[r.Shard] += 1 + len(r.Policies)
+			outs[r.Shard]++
+		}
+		worst, over := 0, 0
+		for s := range n {
+			if o := max(res[s]+reservedResources-MaxStackResources, outs[s]-MaxStackOutputs); o > over {
+				worst, over = s, o
+			}
+		}
+		if over == 0 {
+			a.Shards = n
+			return
+		}
+		if !auto || n >= 50 {
+			rep.Add(path+".stackShards", fmt.Sprintf("raise stackShards above %d", n), "stack %s would hold %d resources and %d outputs, over CloudFormation's %d resources or %d outputs per stack", a.Stack(c.Org, c.Layer, worst), res[worst]+reservedResources, outs[worst], MaxStackResources, MaxStackOutputs)
+			return
+		}
+		n++
+	}
+}

@@ -1,0 +1,172 @@
+package estate
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/iampolicy"
+	"github.com/acme/genai-estate/naming"
+)
+
+// unit is the smallest piece of a grant that cannot be split across policies:
+// one foundation model in one region, or one inference profile with the
+// foundation models it routes to.
+type unit struct {
+	model   string   // foundation-model ARN of a direct grant
+	profile string   // inference profile id
+	arns    []string // the profile's ARNs in the granted regions
+	via     []string // foundation-model ARNs in every destination region
+	global  string   // region-less foundation-model ARN of a global profile
+}
+
+// policies groups a role's grants by provider (or into one MultiModel
+// policy), splitting a group into numbered parts when it outgrows IAM's
+// managed-policy size.
+func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layout string) []*Policy {
+	byProvider := map[string][]unit{}
+	for region, models := range r.Grants {
+		for _, id := range models {
+			m, _ := c.Catalog.Lookup(id)
+			key := m.Provider
+			if layout == config.MultiModel {
+				key = "MultiModel"
+			}
+			byProvider[key] = append(byProvider[key], grantUnit(a, region, id, m.InferenceProfile != nil, c))
+		}
+	}
+	var out []*Policy
+	for _, provider := range slices.Sorted(mapsKeys(byProvider)) {
+		units := mergeProfiles(byProvider[provider])
+		part := 0
+		for len(units) > 0 {
+			n := fit(units)
+			if n == 0 {
+				rep.Add(r.Path+".access", "grant this inference profile from fewer regions", "the grant of %s alone is over IAM's managed policy size of %d characters", units[0].profile, MaxManagedPolicyChars)
+				return out
+			}
+			part++
+			name := naming.Policy{Org: c.Org, Layer: c.Layer, Subject: r.Name.Subject, Provider: provider, PermissionType: "Invoke"}
+			if part > 1 {
+				name.Part = part
+			}
+			var le *naming.LengthError
+			if err := name.Validate(); errors.As(err, &le) {
+				rep.Add(r.Path+".name", fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
+			}
+			out = append(out, &Policy{Name: name, Document: document(units[:n])})
+			units = units[n:]
+		}
+	}
+	return out
+}
+
+func grantUnit(a *Account, region, id string, isProfile bool, c *config.Config) unit {
+	fm := func(region, model string) string {
+		return fmt.Sprintf("arn:%s:bedrock:%s::foundation-model/%s", a.Partition, region, model)
+	}
+	if !isProfile {
+		return unit{model: fm(region, id)}
+	}
+	m, _ := c.Catalog.Lookup(id)
+	u := unit{profile: id, arns: []string{fmt.Sprintf("arn:%s:bedrock:%s:%s:inference-profile/%s", a.Partition, region, a.Account, id)}}
+	for _, dest := range m.InferenceProfile.Regions {
+		u.via = append(u.via, fm(dest, m.InferenceProfile.Model))
+	}
+	if m.InferenceProfile.Global {
+		u.global = fmt.Sprintf("arn:%s:bedrock:::foundation-model/%s", a.Partition, m.InferenceProfile.Model)
+	}
+	return u
+}
+
+// mergeProfiles joins the per-region units of one profile and sorts units so
+// that the same grants always render the same policies.
+func mergeProfiles(us []unit) []unit {
+	var out []unit
+	idx := map[string]int{}
+	for _, u := range us {
+		if u.profile == "" {
+			out = append(out, u)
+			continue
+		}
+		if i, ok := idx[u.profile]; ok {
+			out[i].arns = append(out[i].arns, u.arns...)
+			continue
+		}
+		idx[u.profile] = len(out)
+		out = append(out, u)
+	}
+	for i := range out {
+		slices.Sort(out[i].arns)
+	}
+	slices.SortFunc(out, func(a, b unit) int {
+		return strings.Compare(a.model+a.profile, b.model+b.profile)
+	})
+	return out
+}
+
+// fit is how many leading units fit in one managed policy.
+func fit(us []unit) int {
+	n := 0
+	for n < len(us) && document(us[:n+1]).Size() <= MaxManagedPolicyChars {
+		n++
+	}
+	return n
+}
+
+func document(us []unit) iampolicy.Document {
+	var direct, profiles []string
+	var via []iampolicy.Statement
+	for _, u := range us {
+		if u.profile == "" {
+			direct = append(direct, u.model)
+			continue
+		}
+		profiles = append(profiles, u.arns...)
+		cond := map[string]map[string][]string{"StringEquals": {"bedrock:InferenceProfileArn": u.arns}}
+		via = append(via, iampolicy.Statement{Sid: "Via" + sid(u.profile), Effect: "Allow", Action: InvokeActions, Resource: u.via, Condition: cond})
+		if u.global != "" {
+			via = append(via, iampolicy.Statement{Sid: "GlobalVia" + sid(u.profile), Effect: "Allow", Action: InvokeActions, Resource: []string{u.global},
+				Condition: map[string]map[string][]string{"StringEquals": {"bedrock:InferenceProfileArn": u.arns, "aws:RequestedRegion": {"unspecified"}}}})
+		}
+	}
+	var st []iampolicy.Statement
+	if len(direct) > 0 {
+		st = append(st, iampolicy.Statement{Sid: "InvokeFoundationModels", Effect: "Allow", Action: InvokeActions, Resource: direct})
+	}
+	if len(profiles) > 0 {
+		st = append(st, iampolicy.Statement{Sid: "InvokeInferenceProfiles", Effect: "Allow", Action: InvokeActions, Resource: profiles})
+	}
+	return iampolicy.New(append(st, via...)...)
+}
+
+// sid makes an alphanumeric statement id from a model id.
+func sid(id string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range id {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if up {
+				r = unicode.ToUpper(r)
+			}
+			b.WriteRune(r)
+			up = false
+		} else {
+			up = true
+		}
+	}
+	return b.String()
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,63 @@
+// Package iampolicy builds IAM policy documents as plain Go values, so their
+// exact size is known before anything is synthesized.
+package iampolicy
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode"
+)
+
+// Version is the only policy language version worth writing.
+const Version = "2012-10-17"
+
+// Document is an IAM policy document.
+type Document struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one statement. Maps marshal with sorted keys, so a document
+// always renders to the same bytes.
+type Statement struct {
+	Sid       string                         `json:"Sid,omitempty"`
+	Effect    string                         `json:"Effect"`
+	Principal map[string]string              `json:"Principal,omitempty"`
+	Action    []string                       `json:"Action"`
+	Resource  []string                       `json:"Resource,omitempty"`
+	Condition map[string]map[string][]string `json:"Condition,omitempty"`
+}
+
+// New returns a document of the given statements.
+func New(s ...Statement) Document { return Document{Version: Version, Statement: s} }
+
+// JSON is the minified document.
+func (d Document) JSON() []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		panic(err) // only strings, slices and maps: cannot fail
+	}
+	return bytes.TrimRight(b.Bytes(), "\n")
+}
+
+// Size counts characters as IAM does for its size quotas: whitespace is not counted.
+func (d Document) Size() int {
+	n := 0
+	for _, r := range string(d.JSON()) {
+		if !unicode.IsSpace(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// Value is the document as generic JSON, the shape CloudFormation properties take.
+func (d Document) Value() map[string]any {
+	var v map[string]any
+	if err := json.Unmarshal(d.JSON(), &v); err != nil {
+		panic(err)
+	}
+	return v
+}
