@@ -1,13 +1,56 @@
 package stacks
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/estate"
 )
+
+// DefaultConfig is the config read when the `config` context key is unset.
+const DefaultConfig = "config/usecases.yaml"
+
+// FromContext plans the estate named by the app's context, in pure Go:
+// `config` (a path) and `accounts` (comma-separated model account names).
+func FromContext(app awscdk.App) (*estate.Estate, *BuildProps, error) {
+	path := contextString(app, "config", DefaultConfig)
+	props := &BuildProps{}
+	if s := contextString(app, "accounts", ""); s != "" {
+		props.Accounts = strings.Split(s, ",")
+	}
+	c, err := config.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var list config.ErrorList
+	var names []string
+	for _, a := range c.ModelAccounts {
+		names = append(names, a.Name)
+	}
+	for _, name := range props.Accounts {
+		if _, ok := c.Account(name); !ok {
+			list = append(list, &config.Error{File: "cdk context", Path: "accounts", Problem: fmt.Sprintf("unknown model account %q in %s", name, path),
+				Fix: config.DidYouMean(name, names, "use names from modelAccounts: "+strings.Join(names, ","))})
+		}
+	}
+	if len(list) > 0 {
+		return nil, nil, list
+	}
+	e, err := estate.Build(c)
+	return e, props, err
+}
+
+func contextString(app awscdk.App, key, def string) string {
+	if v, ok := app.Node().TryGetContext(jsii.String(key)).(string); ok && v != "" {
+		return v
+	}
+	return def
+}
 
 // Estate is every stack built for an estate.
 type Estate struct {

@@ -1,0 +1,84 @@
+// Package test holds the end-to-end synth tests and the golden templates of
+// the example estate. Refresh the goldens with: go test ./test -update
+package test
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/stacks"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden templates")
+
+const example = "../config/usecases.yaml"
+
+func TestMain(m *testing.M) {
+	// jsii starts node at package init; restart it so the variable is seen.
+	// CDK's built-in validation costs seconds per synth; test/validated keeps it on.
+	os.Setenv("CDK_VALIDATION", "false")
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	jsii.Close()
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// synth builds every stack of a config and returns each template by stack name.
+func synth(t *testing.T, path string, data []byte, context map[string]any) map[string]map[string]any {
+	t.Helper()
+	if data == nil {
+		var err error
+		data, err = os.ReadFile(path)
+		require.NoError(t, err)
+	}
+	c, err := config.Parse(path, data)
+	require.NoError(t, err)
+	e, err := estate.Build(c)
+	require.NoError(t, err)
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &context})
+	props := &stacks.BuildProps{}
+	if a, ok := context["accounts"].(string); ok {
+		props.Accounts = []string{a}
+	}
+	built := stacks.Build(app, e, props)
+	out := map[string]map[string]any{}
+	for _, s := range built.ModelAccounts {
+		out[*s.StackName()] = template(s.Stack)
+	}
+	return out
+}
+
+func template(s awscdk.Stack) map[string]any {
+	return *assertions.Template_FromStack(s, &assertions.TemplateParsingOptions{SkipCyclicalDependenciesCheck: jsii.Bool(true)}).ToJSON()
+}
+
+func TestGoldenTemplates(t *testing.T) {
+	got := synth(t, example, nil, nil)
+	require.Len(t, got, 3)
+	for name, tpl := range got {
+		t.Run(name, func(t *testing.T) {
+			b, err := json.MarshalIndent(tpl, "", "  ")
+			require.NoError(t, err)
+			b = append(b, '\n')
+			path := filepath.Join("testdata", "golden", name+".template.json")
+			if *update {
+				require.NoError(t, os.WriteFile(path, b, 0o644))
+				return
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "run go test ./test -update to create it")
+			require.Equal(t, string(want), string(b), "template changed; review it, then go test ./test -update")
+		})
+	}
+}

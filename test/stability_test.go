@@ -1,0 +1,99 @@
+package test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+// reversed returns the example with every list under the top-level keys
+// reversed: accounts, use cases, groups, access entries, models, subjects.
+func reversed(t *testing.T) []byte {
+	data, err := os.ReadFile(example)
+	require.NoError(t, err)
+	var doc yaml.Node
+	require.NoError(t, yaml.Unmarshal(data, &doc))
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.SequenceNode {
+			for i, j := 0, len(n.Content)-1; i < j; i, j = i+1, j-1 {
+				n.Content[i], n.Content[j] = n.Content[j], n.Content[i]
+			}
+		}
+		if n.Kind == yaml.MappingNode { // reverse key order too
+			for i, j := 0, len(n.Content)-2; i < j; i, j = i+2, j-2 {
+				n.Content[i], n.Content[j] = n.Content[j], n.Content[i]
+				n.Content[i+1], n.Content[j+1] = n.Content[j+1], n.Content[i+1]
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&doc)
+	out, err := yaml.Marshal(&doc)
+	require.NoError(t, err)
+	require.NotEqual(t, string(data), string(out))
+	return out
+}
+
+func TestReorderingChangesNothing(t *testing.T) {
+	base := synth(t, example, nil, nil)
+	again := synth(t, example, nil, nil)
+	assert.Equal(t, base, again, "the same config must give the same templates")
+	assert.Equal(t, base, synth(t, "reversed.yaml", reversed(t), nil), "reordering the YAML must not change any template")
+}
+
+const useCaseE = `
+  - name: UseCaseE
+    subjects: [usecase-e]
+    access:
+      - account: SharedModelsA
+        regions: [us-west-2]
+        models: [anthropic.claude-3-haiku-20240307-v1:0, meta.llama3-8b-instruct-v1:0]
+`
+
+// Adding a use case adds its resources and changes nothing that exists.
+func TestAddingUseCaseOnlyAdds(t *testing.T) {
+	data, err := os.ReadFile(example)
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal(data, &doc))
+	var extra []any
+	require.NoError(t, yaml.Unmarshal([]byte(useCaseE), &extra))
+	doc["useCases"] = append(doc["useCases"].([]any), extra...)
+	grown, err := yaml.Marshal(doc)
+	require.NoError(t, err)
+
+	before := synth(t, example, nil, nil)
+	after := synth(t, "grown.yaml", grown, nil)
+	require.Equal(t, len(before), len(after))
+	for name, tpl := range before {
+		if name != "ACME-GenAI-SharedModelsA" {
+			assert.Equal(t, tpl, after[name], "%s must not change", name)
+			continue
+		}
+		old, grownRes := resources(tpl), resources(after[name])
+		for id, res := range old {
+			assert.Equal(t, res, grownRes[id], "existing resource %s changed", id)
+		}
+		var added []string
+		for id, res := range grownRes {
+			if _, ok := old[id]; !ok {
+				added = append(added, id)
+				props := res.(map[string]any)["Properties"].(map[string]any)
+				if name, ok := props["RoleName"]; ok {
+					assert.Equal(t, "ACME-GenAI-UseCaseE-BedrockInvokeRole", name)
+				}
+			}
+		}
+		assert.ElementsMatch(t, []string{"UseCaseERole6CB464D3", "UseCaseEAnthropicPolicyAD1D3960", "UseCaseEMetaPolicy62C227F8"}, added)
+	}
+}
+
+func resources(tpl map[string]any) map[string]any {
+	return tpl["Resources"].(map[string]any)
+}
