@@ -2,6 +2,7 @@ package test
 
 import (
 	"bytes"
+	"fmt"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -100,7 +101,8 @@ func TestApp(t *testing.T) {
 		require.ErrorAs(t, err, &exit)
 		assert.Equal(t, 1, exit.ExitCode())
 		assert.Contains(t, stderr, "2 config errors:")
-		assert.Contains(t, stderr, path+":23:14: modelAccounts[1].account: account id 333333333333 is not quoted")
+		line := strings.Count(bad[:strings.Index(bad, "account: 333333333333")], "\n") + 1
+		assert.Contains(t, stderr, fmt.Sprintf("%s:%d:14: modelAccounts[1].account: account id 333333333333 is not quoted", path, line))
 		assert.Contains(t, stderr, `did you mean "meta.llama3-70b-instruct-v1:0"?`)
 		assert.Empty(t, templates(t, dir), "no template may be written on error")
 	})
