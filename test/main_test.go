@@ -82,3 +82,19 @@ func TestGoldenTemplates(t *testing.T) {
 		})
 	}
 }
+
+// go test ./test -run XXX -bench Synth : one full synth of the example estate
+// (plan plus every jsii round trip), validation off.
+func BenchmarkSynthExample(b *testing.B) {
+	data, err := os.ReadFile(example)
+	require.NoError(b, err)
+	for b.Loop() {
+		c, err := config.Parse(example, data)
+		require.NoError(b, err)
+		e, err := estate.Build(c)
+		require.NoError(b, err)
+		app := awscdk.NewApp(nil)
+		stacks.Build(app, e, nil)
+		app.Synth(nil)
+	}
+}
