@@ -18,6 +18,8 @@ func reflectValue(c *Config) reflect.Value { return reflect.ValueOf(c).Elem() }
 var (
 	accountRE    = regexp.MustCompile(`^[0-9]{12}$`)
 	thumbprintRE = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+	// IAM role descriptions: at most 1000 of these characters.
+	descriptionRE = regexp.MustCompile(`^[\t\n\r\x20-\x7e\x{a1}-\x{ff}]*$`)
 	// Subjects and audiences land in trust-policy condition values.
 	claimRE = regexp.MustCompile(`^[\x21-\x7e]+$`)
 )
@@ -244,6 +246,10 @@ func (v *validator) modelAccounts() {
 			}
 			names[strings.ToLower(a.Name)] = p
 		}
+		// Stack names: 128 letters, digits and hyphens, with room for a shard suffix.
+		if n := len(v.c.Org) + len(v.c.Layer) + len(a.Name) + 2 + 3; n > 128 {
+			v.r.Add(p+".name", fmt.Sprintf("shorten the account name by at least %d characters", n-128), "stack name %s-%s-%s would be over CloudFormation's 128 characters", v.c.Org, v.c.Layer, a.Name)
+		}
 		v.account(p+".account", a.Account)
 		if prev, dup := ids[a.Account]; dup && a.Account != "" {
 			v.r.Add(p+".account", "list each account once; put all its regions in one entry", "account %s is already listed as %s", a.Account, prev)
@@ -300,6 +306,12 @@ func (v *validator) roleName(path, name string) {
 	}
 }
 
+func (v *validator) description(path, d string) {
+	if len(d) > 1000 || !descriptionRE.MatchString(d) {
+		v.r.Add(path, "use at most 1000 characters of Latin-1 text", "IAM does not accept this role description (%d characters)", len(d))
+	}
+}
+
 func (v *validator) layout(path, l string) {
 	if l != "" && l != PerProvider && l != MultiModel {
 		v.r.Add(path, DidYouMean(l, []string{PerProvider, MultiModel}, "use perProvider or multiModel"), "unknown policy layout %q", l)
@@ -311,6 +323,7 @@ func (v *validator) useCases() {
 	for i, u := range v.c.UseCases {
 		p := fmt.Sprintf("useCases[%d]", i)
 		v.roleName(p+".name", u.Name)
+		v.description(p+".description", u.Description)
 		if v.required(p+".subjects", len(u.Subjects) == 0, "the token sub values of this use case, e.g. [usecase-a]") {
 			v.claims(p+".subjects", u.Subjects, owners, fmt.Sprintf("use case %s (%s)", u.Name, p))
 		}
@@ -330,6 +343,7 @@ func (v *validator) groups() {
 	for i, g := range v.c.Groups {
 		p := fmt.Sprintf("groups[%d]", i)
 		v.roleName(p+".name", g.Name)
+		v.description(p+".description", g.Description)
 		if v.required(p+".members", len(g.Members) == 0, "the use cases sharing this role, e.g. [UseCaseB, UseCaseC]") {
 			seen := map[string]bool{}
 			for j, m := range g.Members {
