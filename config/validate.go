@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -271,7 +272,7 @@ func (v *validator) modelAccounts() {
 			}
 		}
 		if len(partitions) > 1 {
-			v.r.Add(p+".regions", "an account lives in one partition; split the regions across accounts", "regions span partitions %s", strings.Join(sortedKeys(partitions), " and "))
+			v.r.Add(p+".regions", "an account lives in one partition; split the regions across accounts", "regions span partitions %s", strings.Join(slices.Sorted(maps.Keys(partitions)), " and "))
 		}
 		v.region(p+".deployRegion", a.DeployRegion, false)
 		if a.OidcProviderArn != "" && v.c.IdentityProvider.IssuerURL != "" && a.Account != "" {
@@ -411,13 +412,4 @@ func (v *validator) access(path string, list []Access) {
 			seen[id] = true
 		}
 	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }

@@ -3,6 +3,7 @@ package estate
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode"
@@ -39,7 +40,7 @@ func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layou
 		}
 	}
 	var out []*Policy
-	for _, provider := range slices.Sorted(mapsKeys(byProvider)) {
+	for _, provider := range slices.Sorted(maps.Keys(byProvider)) {
 		units := mergeProfiles(byProvider[provider])
 		part := 0
 		for len(units) > 0 {
@@ -159,14 +160,4 @@ func sid(id string) string {
 		}
 	}
 	return b.String()
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

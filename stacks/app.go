@@ -89,12 +89,3 @@ func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 	}
 	return out
 }
-
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
-}
