@@ -61,6 +61,7 @@ func TestConfigErrors(t *testing.T) {
 		{"imported provider in wrong account", strings.Replace(base, `regions: [us-east-1, us-west-2]}`, `regions: [us-east-1, us-west-2], oidcProviderArn: "arn:aws:iam::999999999999:oidc-provider/acme.okta.com/oauth2/default"}`, 1), 6, "modelAccounts[0].oidcProviderArn", []string{"arn:aws:iam::222222222222:oidc-provider/acme.okta.com/oauth2/default"}},
 		{"description not latin-1", strings.Replace(base, "subjects: [usecase-a]", "subjects: [usecase-a]\n    description: \"Support \u2603\"", 1), 10, "useCases[0].description", []string{"IAM does not accept this role description"}},
 		{"account name makes stack name too long", strings.ReplaceAll(strings.Replace(base, "{name: SharedModelsA,", "{name: A"+strings.Repeat("x", 120)+",", 1), "account: SharedModelsA", "account: A"+strings.Repeat("x", 120)), 6, "modelAccounts[0].name", []string{"over CloudFormation's 128 characters"}},
+		{"reserved tag key", base + "tags: {\"aws:owner\": x}\n", 12, "tags.aws:owner", []string{"reserved prefix"}},
 		{"yaml syntax", base + "  - name: UseCaseB\n     subjects: x\n", 13, "", []string{"fix the YAML syntax"}},
 	}
 	for _, tc := range tests {

@@ -44,6 +44,7 @@ func validate(c *Config, r *Reporter) {
 	v.account("central.account", c.Central.Account)
 	v.region("central.region", c.Central.Region, true)
 	v.limits("limits", c.Limits)
+	v.tags()
 	v.models()
 	v.modelAccounts()
 	v.useCases()
@@ -304,6 +305,18 @@ func (v *validator) roleName(path, name string) {
 	var le *naming.LengthError
 	if errors.As(err, &le) {
 		v.r.Add(path, fmt.Sprintf("shorten %q by at least %d characters", name, le.Over()), "%s: %s", name, err)
+	}
+}
+
+func (v *validator) tags() {
+	for k, val := range v.c.Tags {
+		p := "tags." + k
+		switch {
+		case strings.HasPrefix(strings.ToLower(k), "aws:") || strings.HasPrefix(k, "genai:"):
+			v.r.Add(p, "choose another key: aws: is reserved by AWS and genai: by this toolkit", "tag key %q uses a reserved prefix", k)
+		case len(k) > 128 || len(val) > 256:
+			v.r.Add(p, "keep keys to 128 and values to 256 characters", "tag %q is too long", k)
+		}
 	}
 }
 
