@@ -69,10 +69,13 @@ func New(extra []Model) *Catalog {
 	for _, m := range append(append([]Model{}, defaults...), extra...) {
 		c.models[m.ID] = m
 	}
+	// Providers come from foundation models only, so map order cannot matter.
 	for id, m := range c.models {
 		if m.Provider == "" && m.InferenceProfile != nil {
-			m.Provider = c.models[m.InferenceProfile.Model].Provider
-			c.models[id] = m
+			if base := c.models[m.InferenceProfile.Model]; base.InferenceProfile == nil {
+				m.Provider = base.Provider
+				c.models[id] = m
+			}
 		}
 	}
 	return c

@@ -62,6 +62,12 @@ func TestConfigErrors(t *testing.T) {
 		{"description not latin-1", strings.Replace(base, "subjects: [usecase-a]", "subjects: [usecase-a]\n    description: \"Support \u2603\"", 1), 10, "useCases[0].description", []string{"IAM does not accept this role description"}},
 		{"account name makes stack name too long", strings.ReplaceAll(strings.Replace(base, "{name: SharedModelsA,", "{name: A"+strings.Repeat("x", 120)+",", 1), "account: SharedModelsA", "account: A"+strings.Repeat("x", 120)), 6, "modelAccounts[0].name", []string{"over CloudFormation's 128 characters"}},
 		{"reserved tag key", base + "tags: {\"aws:owner\": x}\n", 12, "tags.aws:owner", []string{"reserved prefix"}},
+		{"policy variable in subject", strings.Replace(base, "subjects: [usecase-a]", `subjects: ["${acme.okta.com/oauth2/default:sub}"]`, 1), 9, "useCases[0].subjects[0]", []string{"policy variable"}},
+		{"upper-case scheme", strings.Replace(base, `"https://`, `"HTTPS://`, 1), 3, "identityProvider.issuerUrl", []string{"not an https issuer URL"}},
+		{"issuer with port", strings.Replace(base, `acme.okta.com/oauth2`, `acme.okta.com:8443/oauth2`, 1), 3, "identityProvider.issuerUrl", []string{"without port"}},
+		{"deploy region in another partition", strings.Replace(base, `regions: [us-east-1, us-west-2]}`, `regions: [us-east-1, us-west-2], deployRegion: cn-north-1}`, 1), 6, "modelAccounts[0].deployRegion", []string{"partition aws-cn"}},
+		{"provider differs in case", base + "models:\n  - {id: acme.x-v1, provider: anthropic}\n", 13, "models[0].provider", []string{`spell it "Anthropic"`}},
+		{"built-in profile loses its model", base + "models:\n  - {id: amazon.nova-pro-v1:0, inferenceProfile: {model: amazon.nova-lite-v1:0, regions: [us-east-1]}}\n", 13, "models[0].id", []string{"built-in inference profile"}},
 		{"yaml syntax", base + "  - name: UseCaseB\n     subjects: x\n", 13, "", []string{"fix the YAML syntax"}},
 	}
 	for _, tc := range tests {
@@ -105,7 +111,7 @@ func TestMissingFile(t *testing.T) {
 func TestEffectiveLimits(t *testing.T) {
 	c := &Config{Limits: Limits{ManagedPoliciesPerRole: 20}}
 	got := c.EffectiveLimits(ModelAccount{Limits: Limits{TrustPolicyChars: 4096}})
-	assert.Equal(t, Limits{TrustPolicyChars: 4096, ManagedPoliciesPerRole: 20, RolesPerAccount: 1000}, got)
+	assert.Equal(t, Limits{TrustPolicyChars: 4096, ManagedPoliciesPerRole: 20, RolesPerAccount: 1000, ManagedPoliciesPerAccount: 1500}, got)
 }
 
 func TestDidYouMean(t *testing.T) {

@@ -78,9 +78,10 @@ func (c *Config) Account(name string) (ModelAccount, bool) {
 	return ModelAccount{}, false
 }
 
-// Partition is the ARN partition of the estate, from the central region.
-func (c *Config) Partition() string {
-	p, _ := catalog.Partition(c.Central.Region)
+// Partition is the ARN partition of a model account, from its regions
+// (validation ensures they share one).
+func (a ModelAccount) Partition() string {
+	p, _ := catalog.Partition(a.Regions[0])
 	return p
 }
 
@@ -91,13 +92,13 @@ func (c *Config) Issuer() string {
 }
 
 // OIDCProviderArn is the ARN the IdP has, or will have, in an account.
-func (c *Config) OIDCProviderArn(account string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", c.Partition(), account, c.Issuer())
+func (c *Config) OIDCProviderArn(a ModelAccount) string {
+	return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", a.Partition(), a.Account, c.Issuer())
 }
 
 // EffectiveLimits merges estate-wide and per-account quotas over IAM's defaults.
 func (c *Config) EffectiveLimits(a ModelAccount) Limits {
-	l := Limits{TrustPolicyChars: 2048, ManagedPoliciesPerRole: 10, RolesPerAccount: 1000}
+	l := Limits{TrustPolicyChars: 2048, ManagedPoliciesPerRole: 10, RolesPerAccount: 1000, ManagedPoliciesPerAccount: 1500}
 	for _, o := range []Limits{c.Limits, a.Limits} {
 		if o.TrustPolicyChars > 0 {
 			l.TrustPolicyChars = o.TrustPolicyChars
@@ -107,6 +108,9 @@ func (c *Config) EffectiveLimits(a ModelAccount) Limits {
 		}
 		if o.RolesPerAccount > 0 {
 			l.RolesPerAccount = o.RolesPerAccount
+		}
+		if o.ManagedPoliciesPerAccount > 0 {
+			l.ManagedPoliciesPerAccount = o.ManagedPoliciesPerAccount
 		}
 	}
 	return l

@@ -46,6 +46,8 @@ type Limits struct {
 	TrustPolicyChars       int `yaml:"trustPolicyChars,omitempty" doc:"Role trust policy size quota, 2048 (default) to 4096."`
 	ManagedPoliciesPerRole int `yaml:"managedPoliciesPerRole,omitempty" doc:"Managed policies per role quota, 10 (default) to 25."`
 	RolesPerAccount        int `yaml:"rolesPerAccount,omitempty" doc:"Roles per account quota, 1000 (default) to 5000."`
+	// ManagedPoliciesPerAccount is the customer managed policies quota.
+	ManagedPoliciesPerAccount int `yaml:"managedPoliciesPerAccount,omitempty" doc:"Customer managed policies per account quota, 1500 (default) to 5000."`
 }
 
 // ModelAccount is one shared model account.

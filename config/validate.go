@@ -128,8 +128,8 @@ func (v *validator) idp() {
 	v.field("identityProvider.name", p.Name, true)
 	if v.required("identityProvider.issuerUrl", p.IssuerURL == "", "the issuer, e.g. https://acme.okta.com/oauth2/default") {
 		u, err := url.Parse(p.IssuerURL)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			v.r.Add("identityProvider.issuerUrl", "use the token's iss value: https://<host>[/path], without query or fragment", "%q is not an https issuer URL", p.IssuerURL)
+		if err != nil || !strings.HasPrefix(p.IssuerURL, "https://") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil || u.Port() != "" {
+			v.r.Add("identityProvider.issuerUrl", "use the token's iss value: https://<host>[/path] in lower-case https, without port, query or fragment", "%q is not an https issuer URL", p.IssuerURL)
 		}
 	}
 	if v.required("identityProvider.audiences", len(p.Audiences) == 0, "the client id(s) the gateway's tokens carry as aud, e.g. [genai-gateway]") {
@@ -157,6 +157,8 @@ func (v *validator) claims(path string, values []string, owners map[string]strin
 		switch {
 		case s == "":
 			v.r.Add(p, "remove the empty entry", "empty value")
+		case strings.Contains(s, "$"):
+			v.r.Add(p, "use the literal claim value: IAM reads ${...} as a policy variable, which could make the condition match any token", "%q contains $", s)
 		case !claimRE.MatchString(s) || strings.ContainsAny(s, "*?"):
 			v.r.Add(p, "use the exact claim value; wildcards and spaces are not matched by StringEquals", "%q is not a literal token claim value", s)
 		case seen[s]:
@@ -181,6 +183,7 @@ func (v *validator) limits(path string, l Limits) {
 	check("trustPolicyChars", l.TrustPolicyChars, 2048, 4096)
 	check("managedPoliciesPerRole", l.ManagedPoliciesPerRole, 10, 25)
 	check("rolesPerAccount", l.RolesPerAccount, 1000, 5000)
+	check("managedPoliciesPerAccount", l.ManagedPoliciesPerAccount, 1500, 5000)
 }
 
 func (v *validator) models() {
@@ -209,6 +212,7 @@ func (v *validator) models() {
 		}
 	}
 	v.c.Catalog = catalog.New(v.c.Models)
+	v.mergedCatalog()
 	for i, m := range v.c.Models {
 		if m.InferenceProfile == nil {
 			continue
@@ -228,6 +232,41 @@ func (v *validator) models() {
 				v.region(fmt.Sprintf("%s.regions[%d]", p, j), r, true)
 			}
 		}
+	}
+}
+
+// mergedCatalog checks what the config's entries do to the embedded ones: a
+// built-in profile must still route to a foundation model with a provider,
+// and provider names must not differ only in case (IAM names ignore case).
+func (v *validator) mergedCatalog() {
+	where := map[string]string{}
+	for i, m := range v.c.Models {
+		where[m.ID] = fmt.Sprintf("models[%d]", i)
+	}
+	for _, id := range v.c.Catalog.IDs() {
+		m, _ := v.c.Catalog.Lookup(id)
+		if p := m.InferenceProfile; p != nil && where[id] == "" {
+			if base, ok := v.c.Catalog.Lookup(p.Model); ok && where[p.Model] != "" && (base.InferenceProfile != nil || base.Provider == "") {
+				v.r.Add(where[p.Model]+".id", "keep it a foundation model with a provider, or also override "+id, "%s is the model of the built-in inference profile %s", p.Model, id)
+			}
+		}
+	}
+	// Built-in spellings first, then the config's entries in file order.
+	providers := map[string]string{}
+	for _, id := range v.c.Catalog.IDs() {
+		if m, _ := v.c.Catalog.Lookup(id); where[id] == "" && m.Provider != "" {
+			providers[strings.ToLower(m.Provider)] = m.Provider
+		}
+	}
+	for i, m := range v.c.Models {
+		if m.Provider == "" {
+			continue
+		}
+		if prev, ok := providers[strings.ToLower(m.Provider)]; ok && prev != m.Provider {
+			v.r.Add(fmt.Sprintf("models[%d].provider", i), fmt.Sprintf("spell it %q", prev), "provider %q differs from %q only in case; IAM policy names ignore case", m.Provider, prev)
+			continue
+		}
+		providers[strings.ToLower(m.Provider)] = m.Provider
 	}
 }
 
@@ -275,9 +314,13 @@ func (v *validator) modelAccounts() {
 		if len(partitions) > 1 {
 			v.r.Add(p+".regions", "an account lives in one partition; split the regions across accounts", "regions span partitions %s", strings.Join(slices.Sorted(maps.Keys(partitions)), " and "))
 		}
-		v.region(p+".deployRegion", a.DeployRegion, false)
-		if a.OidcProviderArn != "" && v.c.IdentityProvider.IssuerURL != "" && a.Account != "" {
-			if want := v.c.OIDCProviderArn(a.Account); a.OidcProviderArn != want {
+		if v.region(p+".deployRegion", a.DeployRegion, false) && len(partitions) == 1 {
+			if pt, _ := catalog.Partition(a.DeployRegion); !partitions[pt] {
+				v.r.Add(p+".deployRegion", "use a region of the account's partition", "%s is in partition %s, the account's regions are not", a.DeployRegion, pt)
+			}
+		}
+		if a.OidcProviderArn != "" && v.c.IdentityProvider.IssuerURL != "" && a.Account != "" && len(a.Regions) > 0 {
+			if want := v.c.OIDCProviderArn(a); a.OidcProviderArn != want {
 				v.r.Add(p+".oidcProviderArn", fmt.Sprintf("use %q: the provider for this issuer in this account (or remove the field to create it)", want), "%q is not the OIDC provider of issuer %s in account %s", a.OidcProviderArn, v.c.IdentityProvider.IssuerURL, a.Account)
 			}
 		}

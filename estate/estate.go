@@ -99,9 +99,9 @@ func Build(c *config.Config) (*Estate, error) {
 		a := &Account{
 			ModelAccount:   ma,
 			CreateProvider: ma.OidcProviderArn == "",
-			ProviderArn:    c.OIDCProviderArn(ma.Account),
+			ProviderArn:    c.OIDCProviderArn(ma),
 			IdPName:        naming.IdP{Org: c.Org, Provider: c.IdentityProvider.Name},
-			Partition:      c.Partition(),
+			Partition:      ma.Partition(),
 		}
 		lim := c.EffectiveLimits(ma)
 		for j, u := range c.UseCases {
@@ -123,6 +123,13 @@ func Build(c *config.Config) (*Estate, error) {
 		path := fmt.Sprintf("modelAccounts[%d]", i)
 		if n := len(a.Roles); n > lim.RolesPerAccount {
 			rep.Add(path+".name", "raise the quota and set limits.rolesPerAccount, or move use cases to another account", "account %s needs %d roles, %d over its quota of %d", a.Name, n, n-lim.RolesPerAccount, lim.RolesPerAccount)
+		}
+		policies := 0
+		for _, r := range a.Roles {
+			policies += len(r.Policies)
+		}
+		if policies > lim.ManagedPoliciesPerAccount {
+			rep.Add(path+".name", "raise the quota and set limits.managedPoliciesPerAccount, use policyLayout: multiModel, or move use cases to another account", "account %s needs %d customer managed policies, %d over its quota of %d", a.Name, policies, policies-lim.ManagedPoliciesPerAccount, lim.ManagedPoliciesPerAccount)
 		}
 		shard(c, rep, path, a)
 		e.Accounts = append(e.Accounts, a)

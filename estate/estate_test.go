@@ -78,6 +78,7 @@ func TestLimitErrors(t *testing.T) {
 		{"trust policy over quota", "", bigTrust, []string{"useCases[0].name", "trust policy of ACME-GenAI-U-BedrockInvokeRole", "over the quota of 2048", "limits.trustPolicyChars"}},
 		{"trust quota raised", ", limits: {trustPolicyChars: 4096}", bigTrust, nil},
 		{"too many policies per role", "", manyModels(500, "U"), []string{"managed policies", "over the quota of 10 per role"}},
+		{"policies per account over quota", ", limits: {rolesPerAccount: 5000}", manyRoles(1600), []string{"1600 customer managed policies, 100 over its quota of 1500"}},
 		{"pinned shards too few", ", stackShards: 1", strings.Repeat("", 0) + manyRoles(260), []string{"stackShards", "over CloudFormation's 500 resources"}},
 	}
 	for _, tc := range tests {
@@ -93,6 +94,26 @@ func TestLimitErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Partitions come from each account's regions, not from the central account.
+func TestPartitionPerAccount(t *testing.T) {
+	c, err := config.Parse("estate.yaml", []byte(`org: ACME
+layer: GenAI
+identityProvider: {name: Okta, issuerUrl: "https://acme.okta.com", audiences: [gw]}
+central: {account: "111111111111", region: us-east-1}
+modelAccounts:
+  - {name: China, account: "222222222222", regions: [cn-north-1]}
+useCases:
+  - {name: U, subjects: [s], access: [{account: China, models: [amazon.titan-text-express-v1]}]}
+  - {name: URoleArn, subjects: [t], access: [{account: China, models: [amazon.titan-text-express-v1]}]}
+`))
+	require.NoError(t, err)
+	e, err := Build(c)
+	require.NoError(t, err)
+	a := e.Accounts[0]
+	assert.Equal(t, "arn:aws-cn:iam::222222222222:oidc-provider/acme.okta.com", a.ProviderArn)
+	assert.Equal(t, "arn:aws-cn:bedrock:cn-north-1::foundation-model/amazon.titan-text-express-v1", a.Roles[0].Policies[0].Document.Statement[0].Resource[0])
 }
 
 func manyRoles(n int) string {

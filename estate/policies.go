@@ -57,6 +57,8 @@ func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layou
 			var le *naming.LengthError
 			if err := name.Validate(); errors.As(err, &le) {
 				rep.Add(r.Path+".name", fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
+			} else if err != nil {
+				rep.Add(r.Path+".access", "give the model's catalog entry a provider of letters and digits", "%s: %s", r.Name.Subject, err)
 			}
 			out = append(out, &Policy{Name: name, Document: document(units[:n])})
 			units = units[n:]

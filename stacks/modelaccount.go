@@ -60,7 +60,8 @@ func NewModelAccountStack(scope constructs.Construct, id string, props *ModelAcc
 	for _, r := range a.ShardRoles(props.Shard) {
 		ir := invokerole.NewInvokeRole(s.Stack, r.Name.Subject, &invokerole.InvokeRoleProps{Role: r, DependsOn: dep})
 		s.Roles[r.Name.Subject] = ir
-		awscdk.NewCfnOutput(s.Stack, jsii.String(r.Name.Subject+"RoleArn"), &awscdk.CfnOutputProps{
+		// Inside the role's construct, so no use case name can collide with it.
+		awscdk.NewCfnOutput(ir.Construct, jsii.String("Arn"), &awscdk.CfnOutputProps{
 			Value:       ir.Role.AttrArn(),
 			Description: jsii.String("ARN of " + r.Name.String()),
 		})

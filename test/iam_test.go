@@ -171,8 +171,11 @@ func TestOIDCProviders(t *testing.T) {
 
 func TestStackEnvironmentsAndOutputs(t *testing.T) {
 	tpls := synth(t, example, nil, nil)
-	outputs := tpls["ACME-GenAI-SharedModelsB"]["Outputs"].(map[string]any)
-	assert.ElementsMatch(t, []string{"MarketingRoleArn", "UseCaseARoleArn", "UseCaseCRoleArn"}, keys(outputs))
+	var described []string
+	for _, o := range tpls["ACME-GenAI-SharedModelsB"]["Outputs"].(map[string]any) {
+		described = append(described, o.(map[string]any)["Description"].(string))
+	}
+	assert.ElementsMatch(t, []string{"ARN of ACME-GenAI-Marketing-BedrockInvokeRole", "ARN of ACME-GenAI-UseCaseA-BedrockInvokeRole", "ARN of ACME-GenAI-UseCaseC-BedrockInvokeRole"}, described)
 	role := roleNamed(t, tpls["ACME-GenAI-SharedModelsB"], "ACME-GenAI-Marketing-BedrockInvokeRole")
 	tags := map[string]string{}
 	for _, raw := range role["Tags"].([]any) {
@@ -195,4 +198,21 @@ func keys2(m map[string]map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// A use case whose name ends like another's output id must not collide.
+func TestNoConstructIDClash(t *testing.T) {
+	cfg := `org: ACME
+layer: GenAI
+identityProvider: {name: Okta, issuerUrl: "https://acme.okta.com", audiences: [gw]}
+central: {account: "111111111111", region: us-east-1}
+modelAccounts: [{name: A, account: "222222222222", regions: [us-east-1]}]
+useCases:
+  - {name: U, subjects: [s], access: [{account: A, models: [amazon.titan-text-express-v1]}]}
+  - {name: URoleArn, subjects: [t], access: [{account: A, models: [amazon.titan-text-express-v1]}]}
+  - {name: UArn, subjects: [u], access: [{account: A, models: [amazon.titan-text-express-v1]}]}
+`
+	tpls := synth(t, "clash.yaml", []byte(cfg), nil)
+	assert.Len(t, tpls["ACME-GenAI-A"]["Outputs"], 3)
+	assert.Len(t, byType(tpls["ACME-GenAI-A"], "AWS::IAM::Role"), 3)
 }
