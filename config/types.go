@@ -6,8 +6,8 @@ import "github.com/acme/genai-estate/catalog"
 
 // Config is the whole estate.
 type Config struct {
-	Org              string            `yaml:"org" doc:"Organisation prefix of every name, e.g. ACME." required:"true"`
-	Layer            string            `yaml:"layer" doc:"Layer field of role and policy names, e.g. GenAI." required:"true"`
+	Org              string            `yaml:"org" doc:"Organisation prefix of every name, e.g. ACME." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
+	Layer            string            `yaml:"layer" doc:"Layer field of role and policy names, e.g. GenAI." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
 	Capability       string            `yaml:"capability,omitempty" doc:"Capability field of role names; the role is <Org>-<Layer>-<UseCase>-<Capability>Role. Default BedrockInvoke."`
 	IdentityProvider IdentityProvider  `yaml:"identityProvider" doc:"The enterprise OIDC identity provider whose tokens the gateway exchanges." required:"true"`
 	Central          Central           `yaml:"central" doc:"The central gateway account." required:"true"`
@@ -37,8 +37,8 @@ type IdentityProvider struct {
 
 // Central is the gateway account.
 type Central struct {
-	Account string `yaml:"account" doc:"12-digit account id, quoted." required:"true"`
-	Region  string `yaml:"region" doc:"Region of the gateway." required:"true"`
+	Account string `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"^[0-9]{12}$"`
+	Region  string `yaml:"region" doc:"Region of the gateway." required:"true" schema:"region"`
 }
 
 // Limits are IAM quotas that an account may have raised.
@@ -53,9 +53,9 @@ type Limits struct {
 // ModelAccount is one shared model account.
 type ModelAccount struct {
 	Name            string   `yaml:"name" doc:"Short name used in references and stack names, e.g. SharedModelsA." required:"true"`
-	Account         string   `yaml:"account" doc:"12-digit account id, quoted." required:"true"`
-	Regions         []string `yaml:"regions" doc:"Regions where Bedrock is called in this account." required:"true"`
-	DeployRegion    string   `yaml:"deployRegion,omitempty" doc:"Region of the account's stack (IAM is global). Default: the first of regions."`
+	Account         string   `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"^[0-9]{12}$"`
+	Regions         []string `yaml:"regions" doc:"Regions where Bedrock is called in this account." required:"true" schema:"region"`
+	DeployRegion    string   `yaml:"deployRegion,omitempty" doc:"Region of the account's stack (IAM is global). Default: the first of regions." schema:"region"`
 	OidcProviderArn string   `yaml:"oidcProviderArn,omitempty" doc:"ARN of an IAM OIDC provider for the issuer that already exists in this account; it is imported instead of created."`
 	StackShards     int      `yaml:"stackShards,omitempty" doc:"Spread the account's roles over this many stacks. Default: as few as fit CloudFormation's limits. Pin it once an account is sharded."`
 	Limits          Limits   `yaml:"limits,omitempty" doc:"Quotas raised in this account."`
@@ -69,25 +69,25 @@ const (
 
 // UseCase is one consumer of the gateway.
 type UseCase struct {
-	Name         string   `yaml:"name" doc:"Use case name, the <UseCaseOrGroup> of its role." required:"true"`
+	Name         string   `yaml:"name" doc:"Use case name, the <UseCaseOrGroup> of its role." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
 	Description  string   `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
 	Subjects     []string `yaml:"subjects" doc:"The IdP token sub values that identify this use case." required:"true"`
-	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel."`
+	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel." enum:"perProvider,multiModel"`
 	Access       []Access `yaml:"access,omitempty" doc:"Models this use case may call through its own role."`
 }
 
 // Group is a domain role shared by several use cases.
 type Group struct {
-	Name         string   `yaml:"name" doc:"Domain name, the <UseCaseOrGroup> of its role." required:"true"`
+	Name         string   `yaml:"name" doc:"Domain name, the <UseCaseOrGroup> of its role." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
 	Description  string   `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
 	Members      []string `yaml:"members" doc:"Use cases whose subjects may assume the domain role." required:"true"`
-	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel."`
+	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel." enum:"perProvider,multiModel"`
 	Access       []Access `yaml:"access" doc:"Models the domain role may call." required:"true"`
 }
 
 // Access grants models in one account.
 type Access struct {
 	Account string   `yaml:"account" doc:"Name of a model account." required:"true"`
-	Regions []string `yaml:"regions,omitempty" doc:"Subset of the account's regions. Default: all of them."`
+	Regions []string `yaml:"regions,omitempty" doc:"Subset of the account's regions. Default: all of them." schema:"region"`
 	Models  []string `yaml:"models" doc:"Model or inference profile ids from the catalog." required:"true"`
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/acme/genai-estate/config"
+)
+
+func TestRun(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	data, err := os.ReadFile("../../config/usecases.yaml")
+	assert.NoError(t, err)
+	assert.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(data), "layer: GenAI", "layr: GenAI", 1)), 0o644))
+
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		out, err string
+	}{
+		{"example is valid", []string{"validate", "-c", "../../config/usecases.yaml"}, 0, "ok: 3 model accounts, 7 roles, 9 managed policies", ""},
+		{"located error", []string{"validate", "-c", bad}, 1, "", bad + ":6:1: layr: unknown field \"layr\"\n    fix: did you mean \"layer\"?"},
+		{"missing file", []string{"validate", "-c", "nope.yaml"}, 1, "", "nope.yaml"},
+		{"schema", []string{"schema"}, 0, `"additionalProperties": false`, ""},
+		{"no command", nil, 2, "", "usage:"},
+		{"unknown command", []string{"vaildate"}, 2, "", `unknown command "vaildate"`},
+		{"stray argument", []string{"validate", "x.yaml"}, 2, "", "usage:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			assert.Equal(t, tc.code, run(tc.args, &out, &errb))
+			assert.Contains(t, out.String(), tc.out)
+			assert.Contains(t, errb.String(), tc.err)
+		})
+	}
+}
+
+// The editor-facing schema must be the one generated from the Go types.
+func TestSchemaIsCurrent(t *testing.T) {
+	var out bytes.Buffer
+	run([]string{"schema"}, &out, &out)
+	checked, err := os.ReadFile("../../schema/config.schema.json")
+	assert.NoError(t, err)
+	assert.Equal(t, string(checked), out.String(), "stale: go run ./cmd/estatectl schema > schema/config.schema.json")
+}
+
+// The schema accepts the example estate and rejects what the loader rejects.
+func TestSchemaValidates(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(config.Schema()))
+	require.NoError(t, err)
+	require.NoError(t, c.AddResource("config.schema.json", doc))
+	sch, err := c.Compile("config.schema.json")
+	require.NoError(t, err)
+
+	data, err := os.ReadFile("../../config/usecases.yaml")
+	require.NoError(t, err)
+	tests := []struct {
+		name  string
+		yaml  string
+		valid bool
+	}{
+		{"example", string(data), true},
+		{"misspelled key", strings.Replace(string(data), "layer: GenAI", "layr: GenAI", 1), false},
+		{"unquoted account", strings.Replace(string(data), `account: "222222222222"`, `account: 222222222222`, 1), false},
+		{"unknown region", strings.Replace(string(data), "regions: [us-east-1, us-west-2]", "regions: [us-east-1, us-wset-2]", 1), false},
+		{"bad layout", strings.Replace(string(data), "policyLayout: multiModel", "policyLayout: multimodel", 1), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.valid {
+				require.NotEqual(t, string(data), tc.yaml, "the fixture must change the example")
+			}
+			var v any
+			require.NoError(t, yaml.Unmarshal([]byte(tc.yaml), &v))
+			j, err := json.Marshal(v)
+			require.NoError(t, err)
+			inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(j))
+			require.NoError(t, err)
+			err = sch.Validate(inst)
+			if tc.valid {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
+}
+
+// go test ./cmd/estatectl -bench Validate : what one editor keystroke costs.
+func BenchmarkValidateExample(b *testing.B) {
+	for b.Loop() {
+		if run([]string{"validate", "-c", "../../config/usecases.yaml"}, io.Discard, io.Discard) != 0 {
+			b.Fatal("invalid")
+		}
+	}
+}
