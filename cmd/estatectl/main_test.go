@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,6 +23,7 @@ func TestRun(t *testing.T) {
 	data, err := os.ReadFile("../../config/usecases.yaml")
 	assert.NoError(t, err)
 	assert.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(data), "layer: GenAI", "layr: GenAI", 1)), 0o644))
+	line := strings.Count(string(data[:bytes.Index(data, []byte("layer: GenAI"))]), "\n") + 1
 
 	tests := []struct {
 		name     string
@@ -30,7 +32,7 @@ func TestRun(t *testing.T) {
 		out, err string
 	}{
 		{"example is valid", []string{"validate", "-c", "../../config/usecases.yaml"}, 0, "ok: 3 model accounts, 7 roles, 9 managed policies", ""},
-		{"located error", []string{"validate", "-c", bad}, 1, "", bad + ":6:1: layr: unknown field \"layr\"\n    fix: did you mean \"layer\"?"},
+		{"located error", []string{"validate", "-c", bad}, 1, "", bad + ":" + strconv.Itoa(line) + ":1: layr: unknown field \"layr\"\n    fix: did you mean \"layer\"?"},
 		{"missing file", []string{"validate", "-c", "nope.yaml"}, 1, "", "nope.yaml"},
 		{"schema", []string{"schema"}, 0, `"additionalProperties": false`, ""},
 		{"no command", nil, 2, "", "usage:"},
