@@ -28,6 +28,7 @@ func TestExampleEstateLoads(t *testing.T) {
 	assert.Len(t, c.ModelAccounts, 3)
 	assert.Len(t, c.UseCases, 4)
 	assert.Len(t, c.Groups, 2)
+	assert.Len(t, c.Vendors, 1)
 }
 
 // Each case: a config, then the line and the words its one error must carry.
@@ -68,6 +69,10 @@ func TestConfigErrors(t *testing.T) {
 		{"deploy region in another partition", strings.Replace(base, `regions: [us-east-1, us-west-2]}`, `regions: [us-east-1, us-west-2], deployRegion: cn-north-1}`, 1), 6, "modelAccounts[0].deployRegion", []string{"partition aws-cn"}},
 		{"provider differs in case", base + "models:\n  - {id: acme.x-v1, provider: anthropic}\n", 13, "models[0].provider", []string{`spell it "Anthropic"`}},
 		{"built-in profile loses its model", base + "models:\n  - {id: amazon.nova-pro-v1:0, inferenceProfile: {model: amazon.nova-lite-v1:0, regions: [us-east-1]}}\n", 13, "models[0].id", []string{"built-in inference profile"}},
+		{"vendor external id too short", base + "vendors:\n  - {name: V, principal: \"999999999999\", externalId: x, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "vendors[0].externalId", []string{"not valid for sts:ExternalId"}},
+		{"vendor wildcard principal", base + "vendors:\n  - {name: V, principal: \"*\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "vendors[0].principal", []string{"never a wildcard"}},
+		{"vendors share an external id", base + "vendors:\n  - {name: V, principal: \"999999999999\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n  - {name: W, principal: \"888888888888\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 14, "vendors[1].externalId", []string{"already used by vendor V"}},
+		{"vendor name clashes with use case", base + "vendors:\n  - {name: usecasea, principal: \"999999999999\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "vendors[0].name", []string{"collides"}},
 		{"yaml syntax", base + "  - name: UseCaseB\n     subjects: x\n", 13, "", []string{"fix the YAML syntax"}},
 	}
 	for _, tc := range tests {

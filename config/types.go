@@ -16,6 +16,7 @@ type Config struct {
 	ModelAccounts    []ModelAccount    `yaml:"modelAccounts" doc:"The shared model accounts." required:"true"`
 	UseCases         []UseCase         `yaml:"useCases" doc:"The use cases and the models each may call."`
 	Groups           []Group           `yaml:"groups,omitempty" doc:"Domain roles shared by several use cases."`
+	Vendors          []Vendor          `yaml:"vendors,omitempty" doc:"Third-party vendors given roles guarded by sts:ExternalId."`
 	Models           []catalog.Model   `yaml:"models,omitempty" doc:"Catalog entries added to or overriding the embedded model catalog."`
 
 	// File is the path the config was read from, for messages.
@@ -83,6 +84,17 @@ type Group struct {
 	Members      []string `yaml:"members" doc:"Use cases whose subjects may assume the domain role." required:"true"`
 	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel." enum:"perProvider,multiModel"`
 	Access       []Access `yaml:"access" doc:"Models the domain role may call." required:"true"`
+}
+
+// Vendor is a third party that assumes a role in the model accounts with
+// sts:AssumeRole and an external id (against the confused deputy).
+type Vendor struct {
+	Name         string   `yaml:"name" doc:"Vendor name, the <UseCaseOrGroup> of its role." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
+	Description  string   `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
+	Principal    string   `yaml:"principal" doc:"The vendor's AWS account id (quoted) or the ARN of its role." required:"true"`
+	ExternalID   string   `yaml:"externalId" doc:"The external id the vendor passes to AssumeRole: 2-1224 characters of [A-Za-z0-9+=,.@:/_-], unique to this vendor." required:"true"`
+	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel." enum:"perProvider,multiModel"`
+	Access       []Access `yaml:"access" doc:"Models the vendor may call; it gets a role in each account named here." required:"true"`
 }
 
 // Access grants models in one account.

@@ -23,6 +23,9 @@ var (
 	descriptionRE = regexp.MustCompile(`^[\t\n\r\x20-\x7e\x{a1}-\x{ff}]*$`)
 	// Subjects and audiences land in trust-policy condition values.
 	claimRE = regexp.MustCompile(`^[\x21-\x7e]+$`)
+	// sts:ExternalId (STS AssumeRole API reference).
+	externalIDRE = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // and 2-1224 long
+	principalRE  = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|role/[\w+=,.@/-]+)$`)
 )
 
 func trimScheme(u string) string { return strings.TrimPrefix(u, "https://") }
@@ -49,6 +52,7 @@ func validate(c *Config, r *Reporter) {
 	v.modelAccounts()
 	v.useCases()
 	v.groups()
+	v.vendors()
 }
 
 // field checks a name field of the naming convention.
@@ -417,6 +421,34 @@ func (v *validator) groups() {
 		v.layout(p+".policyLayout", g.PolicyLayout)
 		if v.required(p+".access", len(g.Access) == 0, "the models the domain role may call") {
 			v.access(p+".access", g.Access)
+		}
+	}
+}
+
+func (v *validator) vendors() {
+	ids := map[string]string{}
+	for i, vd := range v.c.Vendors {
+		p := fmt.Sprintf("vendors[%d]", i)
+		v.roleName(p+".name", vd.Name)
+		v.description(p+".description", vd.Description)
+		if v.required(p+".principal", vd.Principal == "", "the vendor's account id, e.g. \"999999999999\", or its role ARN") {
+			if accountRE.MatchString(vd.Principal) {
+				v.account(p+".principal", vd.Principal)
+			} else if !principalRE.MatchString(vd.Principal) {
+				v.r.Add(p+".principal", "use a quoted 12-digit account id or arn:aws:iam::<account>:role/<name>; never a wildcard", "%q is not an account id or IAM role ARN", vd.Principal)
+			}
+		}
+		if v.required(p+".externalId", vd.ExternalID == "", "the external id agreed with the vendor") {
+			if n := len(vd.ExternalID); n < 2 || n > 1224 || !externalIDRE.MatchString(vd.ExternalID) {
+				v.r.Add(p+".externalId", "use 2 to 1224 characters of letters, digits and +=,.@:/-_", "external id is not valid for sts:ExternalId (%d characters)", len(vd.ExternalID))
+			} else if prev, dup := ids[vd.ExternalID]; dup {
+				v.r.Add(p+".externalId", "give every vendor its own external id: a shared one defeats its purpose", "external id is already used by %s", prev)
+			}
+			ids[vd.ExternalID] = "vendor " + vd.Name
+		}
+		v.layout(p+".policyLayout", vd.PolicyLayout)
+		if v.required(p+".access", len(vd.Access) == 0, "the models the vendor may call") {
+			v.access(p+".access", vd.Access)
 		}
 	}
 }

@@ -51,7 +51,8 @@ type Account struct {
 type Role struct {
 	Name        naming.Role
 	TrustName   naming.TrustPolicy
-	Kind        string // "useCase" or "group"
+	Kind        string // "useCase", "group" or "vendor"
+	Vendor      string // the vendor's name, for a vendor role
 	Description string
 	Subjects    []string // token sub values allowed to assume it, sorted
 	Members     []string // for a group: its use cases, sorted
@@ -105,7 +106,8 @@ func Build(c *config.Config) (*Estate, error) {
 		}
 		lim := c.EffectiveLimits(ma)
 		for j, u := range c.UseCases {
-			if r := planRole(c, rep, a, lim, fmt.Sprintf("useCases[%d]", j), "useCase", u.Name, u.Description, u.Subjects, nil, u.PolicyLayout, u.Access); r != nil {
+			if r := planRole(c, rep, a, lim, spec{path: fmt.Sprintf("useCases[%d]", j), kind: "useCase", name: u.Name, desc: u.Description,
+				subjects: u.Subjects, layout: u.PolicyLayout, access: u.Access}); r != nil {
 				a.Roles = append(a.Roles, r)
 			}
 		}
@@ -115,7 +117,14 @@ func Build(c *config.Config) (*Estate, error) {
 				u, _ := c.UseCase(m)
 				subjects = append(subjects, u.Subjects...)
 			}
-			if r := planRole(c, rep, a, lim, fmt.Sprintf("groups[%d]", j), "group", g.Name, g.Description, subjects, g.Members, g.PolicyLayout, g.Access); r != nil {
+			if r := planRole(c, rep, a, lim, spec{path: fmt.Sprintf("groups[%d]", j), kind: "group", name: g.Name, desc: g.Description,
+				subjects: subjects, members: g.Members, layout: g.PolicyLayout, access: g.Access}); r != nil {
+				a.Roles = append(a.Roles, r)
+			}
+		}
+		for j, v := range c.Vendors {
+			if r := planRole(c, rep, a, lim, spec{path: fmt.Sprintf("vendors[%d]", j), kind: "vendor", name: v.Name, desc: v.Description,
+				vendor: &v, layout: v.PolicyLayout, access: v.Access}); r != nil {
 				a.Roles = append(a.Roles, r)
 			}
 		}
@@ -141,7 +150,17 @@ func Build(c *config.Config) (*Estate, error) {
 	return e, nil
 }
 
-func planRole(c *config.Config, rep *config.Reporter, a *Account, lim config.Limits, path, kind, name, desc string, subjects, members []string, layout string, access []config.Access) *Role {
+// spec is what a role is planned from: a use case, a group or a vendor.
+type spec struct {
+	path, kind, name, desc string
+	subjects, members      []string       // web-identity roles
+	vendor                 *config.Vendor // vendor roles
+	layout                 string
+	access                 []config.Access
+}
+
+func planRole(c *config.Config, rep *config.Reporter, a *Account, lim config.Limits, sp spec) *Role {
+	path, kind, name, access := sp.path, sp.kind, sp.name, sp.access
 	grants := map[string][]string{}
 	for _, acc := range access {
 		if acc.Account != a.Name {
@@ -165,19 +184,22 @@ func planRole(c *config.Config, rep *config.Reporter, a *Account, lim config.Lim
 	for r := range grants {
 		slices.Sort(grants[r])
 	}
-	subjects = slices.Sorted(slices.Values(subjects))
-	subjects = slices.Compact(subjects)
+	subjects := slices.Compact(slices.Sorted(slices.Values(sp.subjects)))
 	r := &Role{
 		Name:      naming.Role{Org: c.Org, Layer: c.Layer, Subject: name, Capability: c.CapabilityName()},
 		TrustName: naming.TrustPolicy{Org: c.Org, Layer: c.Layer, Subject: name},
-		Kind:      kind, Subjects: subjects, Members: slices.Sorted(slices.Values(members)),
+		Kind:      kind, Subjects: subjects, Members: slices.Sorted(slices.Values(sp.members)),
 		Grants: grants, Path: path,
 	}
-	r.Description = desc
+	r.Description = sp.desc
 	if r.Description == "" {
-		r.Description = fmt.Sprintf("Bedrock access of %s %s", map[string]string{"useCase": "use case", "group": "domain"}[kind], name)
+		r.Description = fmt.Sprintf("Bedrock access of %s %s", map[string]string{"useCase": "use case", "group": "domain", "vendor": "vendor"}[kind], name)
 	}
 	r.Trust = trust(c, a.ProviderArn, subjects)
+	if sp.vendor != nil {
+		r.Trust = vendorTrust(a, sp.vendor)
+		r.Vendor = sp.vendor.Name
+	}
 	if n := r.Trust.Size(); n > lim.TrustPolicyChars {
 		fix := "raise the trust policy quota (up to 4096) and set limits.trustPolicyChars, or split the group"
 		if lim.TrustPolicyChars >= 4096 {
@@ -185,7 +207,7 @@ func planRole(c *config.Config, rep *config.Reporter, a *Account, lim config.Lim
 		}
 		rep.Add(path+".name", fix, "trust policy of %s in account %s is %d characters, %d over the quota of %d", r.Name, a.Name, n, n-lim.TrustPolicyChars, lim.TrustPolicyChars)
 	}
-	r.Policies = policies(c, rep, a, r, layout)
+	r.Policies = policies(c, rep, a, r, sp.layout)
 	if n := len(r.Policies); n > lim.ManagedPoliciesPerRole {
 		rep.Add(path+".name", "raise the quota (up to 25) and set limits.managedPoliciesPerRole, or use policyLayout: multiModel", "%s in account %s needs %d managed policies, %d over the quota of %d per role", r.Name, a.Name, n, n-lim.ManagedPoliciesPerRole, lim.ManagedPoliciesPerRole)
 	}
@@ -206,6 +228,22 @@ func trust(c *config.Config, providerArn string, subjects []string) iampolicy.Do
 			iss + ":aud": slices.Sorted(slices.Values(c.IdentityProvider.Audiences)),
 			iss + ":sub": subjects,
 		}},
+	})
+}
+
+// vendorTrust lets only the vendor's principal in, and only with its external
+// id. aws:SourceAccount is absent on a vendor's AssumeRole call, so it is not used.
+func vendorTrust(a *Account, v *config.Vendor) iampolicy.Document {
+	principal := v.Principal
+	if !strings.HasPrefix(principal, "arn:") {
+		principal = fmt.Sprintf("arn:%s:iam::%s:root", a.Partition, principal)
+	}
+	return iampolicy.New(iampolicy.Statement{
+		Sid:       "VendorWithExternalId",
+		Effect:    "Allow",
+		Principal: map[string]string{"AWS": principal},
+		Action:    []string{"sts:AssumeRole"},
+		Condition: map[string]map[string][]string{"StringEquals": {"sts:ExternalId": {v.ExternalID}}},
 	})
 }
 

@@ -156,3 +156,27 @@ func TestGlobalProfileGrant(t *testing.T) {
 	assert.Contains(t, doc, `"arn:aws:bedrock:us-east-1:222222222222:inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0"`)
 	assert.NotContains(t, doc, "*")
 }
+
+func TestVendorTrust(t *testing.T) {
+	tests := []struct{ principal, want string }{
+		{`"999999999999"`, "arn:aws:iam::999999999999:root"},
+		{"arn:aws:iam::999999999999:role/vendor-broker", "arn:aws:iam::999999999999:role/vendor-broker"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			e, err := load(t, "", "  - {name: U, subjects: [s], access: [{account: A, models: [amazon.titan-text-express-v1]}]}\nvendors:\n  - {name: V, principal: "+tc.principal+", externalId: ext-1234, access: [{account: A, regions: [us-east-1], models: [amazon.titan-text-express-v1]}]}\n")
+			require.NoError(t, err)
+			var v *Role
+			for _, r := range e.Accounts[0].Roles {
+				if r.Kind == "vendor" {
+					v = r
+				}
+			}
+			require.NotNil(t, v)
+			assert.Equal(t, "ACME-GenAI-V-BedrockInvokeRole", v.Name.String())
+			assert.Equal(t, `{"Version":"2012-10-17","Statement":[{"Sid":"VendorWithExternalId","Effect":"Allow","Principal":{"AWS":"`+tc.want+`"},"Action":["sts:AssumeRole"],"Condition":{"StringEquals":{"sts:ExternalId":["ext-1234"]}}}]}`, string(v.Trust.JSON()))
+			assert.Equal(t, []string{"amazon.titan-text-express-v1"}, v.Grants["us-east-1"])
+			assert.Empty(t, v.Grants["us-west-2"])
+		})
+	}
+}

@@ -77,6 +77,28 @@ func TestTrustPolicies(t *testing.T) {
 	}
 }
 
+// A vendor role is assumable only by the vendor's principal with its external
+// id, only in the accounts its access names, and grants only its models.
+func TestVendorRole(t *testing.T) {
+	tpls := synth(t, example, nil, nil)
+	for stack, tpl := range tpls {
+		for _, r := range byType(tpl, "AWS::IAM::Role") {
+			if r["RoleName"] == "ACME-GenAI-EvalPartner-BedrockInvokeRole" {
+				assert.Equal(t, "ACME-GenAI-SharedModelsB", stack, "vendor role only where its access is")
+			}
+		}
+	}
+	doc := roleNamed(t, tpls["ACME-GenAI-SharedModelsB"], "ACME-GenAI-EvalPartner-BedrockInvokeRole")["AssumeRolePolicyDocument"].(map[string]any)
+	st := doc["Statement"].([]any)
+	require.Len(t, st, 1)
+	s := st[0].(map[string]any)
+	assert.Equal(t, map[string]any{"AWS": "arn:aws:iam::555555555555:root"}, s["Principal"])
+	assert.Equal(t, []string{"sts:AssumeRole"}, strs(s["Action"]))
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"sts:ExternalId": []any{"acme-evalpartner-7f3c2a91"}}}, s["Condition"])
+	b, _ := json.Marshal(doc)
+	assert.NotContains(t, string(b), "aws:SourceAccount")
+}
+
 func keys(m map[string]any) []string {
 	var out []string
 	for k := range m {
@@ -108,6 +130,7 @@ func TestPermissionPolicies(t *testing.T) {
 		"ACME-GenAI-UseCaseA-Anthropic-InvokePolicy", "ACME-GenAI-UseCaseC-Anthropic-InvokePolicy", "ACME-GenAI-UseCaseC-AmazonTitan-InvokePolicy",
 		"ACME-GenAI-Marketing-MultiModel-InvokePolicy",
 		"ACME-GenAI-Analytics-Anthropic-InvokePolicy", "ACME-GenAI-UseCaseD-Meta-InvokePolicy",
+		"ACME-GenAI-EvalPartner-Anthropic-InvokePolicy",
 	}, names)
 
 	// UseCaseB may call one model in one region of account A: exactly that ARN.
@@ -175,7 +198,7 @@ func TestStackEnvironmentsAndOutputs(t *testing.T) {
 	for _, o := range tpls["ACME-GenAI-SharedModelsB"]["Outputs"].(map[string]any) {
 		described = append(described, o.(map[string]any)["Description"].(string))
 	}
-	assert.ElementsMatch(t, []string{"ARN of ACME-GenAI-Marketing-BedrockInvokeRole", "ARN of ACME-GenAI-UseCaseA-BedrockInvokeRole", "ARN of ACME-GenAI-UseCaseC-BedrockInvokeRole"}, described)
+	assert.ElementsMatch(t, []string{"ARN of ACME-GenAI-EvalPartner-BedrockInvokeRole", "ARN of ACME-GenAI-Marketing-BedrockInvokeRole", "ARN of ACME-GenAI-UseCaseA-BedrockInvokeRole", "ARN of ACME-GenAI-UseCaseC-BedrockInvokeRole"}, described)
 	role := roleNamed(t, tpls["ACME-GenAI-SharedModelsB"], "ACME-GenAI-Marketing-BedrockInvokeRole")
 	tags := map[string]string{}
 	for _, raw := range role["Tags"].([]any) {

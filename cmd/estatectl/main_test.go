@@ -31,7 +31,7 @@ func TestRun(t *testing.T) {
 		code     int
 		out, err string
 	}{
-		{"example is valid", []string{"validate", "-c", "../../config/usecases.yaml"}, 0, "ok: 3 model accounts, 7 roles, 9 managed policies", ""},
+		{"example is valid", []string{"validate", "-c", "../../config/usecases.yaml"}, 0, "ok: 3 model accounts, 8 roles, 10 managed policies", ""},
 		{"located error", []string{"validate", "-c", bad}, 1, "", bad + ":" + strconv.Itoa(line) + ":1: layr: unknown field \"layr\"\n    fix: did you mean \"layer\"?"},
 		{"missing file", []string{"validate", "-c", "nope.yaml"}, 1, "", "nope.yaml"},
 		{"schema", []string{"schema"}, 0, `"additionalProperties": false`, ""},
