@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/acme/genai-estate/checks"
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/estate"
 )
@@ -63,11 +64,13 @@ type BuildProps struct {
 	Accounts []string
 }
 
-// Build adds the stacks of an estate to an app. Shard stacks depend on the
-// first, which owns the account's OIDC provider.
+// Build adds the stacks of an estate to an app, with the toolkit's security
+// checks and cdk-nag's AwsSolutions pack on all of them. Shard stacks depend
+// on the first, which owns the account's OIDC provider.
 func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 	out := &Estate{}
 	c := e.Config
+	checks.Apply(app)
 	for _, a := range e.Accounts {
 		if props != nil && len(props.Accounts) > 0 && !slices.Contains(props.Accounts, a.Name) {
 			continue

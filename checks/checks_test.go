@@ -1,0 +1,124 @@
+package checks
+
+import (
+	"os"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) {
+	os.Setenv("CDK_VALIDATION", "false")
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+	jsii.Close() // restart node so it sees the variables
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+func doc(statement map[string]any) map[string]any {
+	return map[string]any{"Version": "2012-10-17", "Statement": []any{statement}}
+}
+
+var (
+	goodWebIdentity = map[string]any{"Effect": "Allow", "Principal": map[string]any{"Federated": "arn:aws:iam::1:oidc-provider/idp"},
+		"Action": "sts:AssumeRoleWithWebIdentity", "Condition": map[string]any{"StringEquals": map[string]any{"idp:aud": "gw", "idp:sub": []any{"a"}}}}
+	audOnly = map[string]any{"Effect": "Allow", "Principal": map[string]any{"Federated": "arn:aws:iam::1:oidc-provider/idp"},
+		"Action": "sts:AssumeRoleWithWebIdentity", "Condition": map[string]any{"StringEquals": map[string]any{"idp:aud": "gw"}}}
+	subOnly = map[string]any{"Effect": "Allow", "Principal": map[string]any{"Federated": "arn:aws:iam::1:oidc-provider/idp"},
+		"Action": "sts:AssumeRoleWithWebIdentity", "Condition": map[string]any{"StringEquals": map[string]any{"idp:sub": "a"}}}
+	vendorNoExtID = map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}
+	vendorExtID   = map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole",
+		"Condition": map[string]any{"StringEquals": map[string]any{"sts:ExternalId": "x1"}}}
+	anyone      = map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": "sts:AssumeRole"}
+	service     = map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+	exactInvoke = map[string]any{"Effect": "Allow", "Action": []any{"bedrock:InvokeModel"}, "Resource": []any{"arn:aws:bedrock:us-east-1::foundation-model/m"}}
+	starAction  = map[string]any{"Effect": "Allow", "Action": []any{"bedrock:*"}, "Resource": []any{"arn:aws:bedrock:us-east-1::foundation-model/m"}}
+	starModel   = map[string]any{"Effect": "Allow", "Action": []any{"bedrock:InvokeModel"}, "Resource": []any{"arn:aws:bedrock:us-east-1::foundation-model/anthropic.*"}}
+	runtimeAct  = map[string]any{"Effect": "Allow", "Action": []any{"bedrock-runtime:InvokeModel"}, "Resource": []any{"arn:aws:bedrock:us-east-1::foundation-model/m"}}
+	otherStar   = map[string]any{"Effect": "Allow", "Action": []any{"logs:PutLogEvents"}, "Resource": []any{"*"}}
+)
+
+func TestRules(t *testing.T) {
+	tests := []struct {
+		name  string
+		got   []string
+		wants string // "" means no finding
+	}{
+		{"web identity with aud and sub", Trust(doc(goodWebIdentity)), ""},
+		{"web identity without sub", Trust(doc(audOnly)), "<issuer>:sub"},
+		{"web identity without aud", Trust(doc(subOnly)), "<issuer>:aud"},
+		{"vendor without external id", Trust(doc(vendorNoExtID)), "sts:ExternalId"},
+		{"vendor with external id", Trust(doc(vendorExtID)), ""},
+		{"any principal", Trust(doc(anyone)), "any principal"},
+		{"service principal", Trust(doc(service)), ""},
+		{"exact invoke", Permissions(doc(exactInvoke)), ""},
+		{"wildcard bedrock action", Permissions(doc(starAction)), "wildcard Bedrock action"},
+		{"wildcard model", Permissions(doc(starModel)), "wildcard Bedrock resource"},
+		{"bedrock-runtime prefix", Permissions(doc(runtimeAct)), "no bedrock-runtime: prefix"},
+		{"non-bedrock wildcard is cdk-nag's business", Permissions(doc(otherStar)), ""},
+		{"bucket not retained", Retained("AWS::S3::Bucket", "Delete"), "not retained"},
+		{"bucket retained", Retained("AWS::S3::Bucket", "Retain"), ""},
+		{"bucket retained, CDK spelling", Retained("AWS::S3::Bucket", "RETAIN"), ""},
+		{"role is not stateful", Retained("AWS::IAM::Role", ""), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.wants == "" {
+				assert.Empty(t, tc.got)
+				return
+			}
+			require.Len(t, tc.got, 1)
+			assert.Contains(t, tc.got[0], tc.wants)
+			assert.Contains(t, tc.got[0], "fix:")
+		})
+	}
+}
+
+// Each planted violation fails the synth: an error annotation on its resource.
+func TestPlantedViolationsFailSynth(t *testing.T) {
+	tests := []struct {
+		name  string
+		plant func(s awscdk.Stack)
+		want  string
+	}{
+		{"trust without aud", func(s awscdk.Stack) {
+			awsiam.NewCfnRole(s, jsii.String("Planted"), &awsiam.CfnRoleProps{AssumeRolePolicyDocument: doc(subOnly)})
+		}, "<issuer>:aud"},
+		{"vendor without external id", func(s awscdk.Stack) {
+			awsiam.NewCfnRole(s, jsii.String("Planted"), &awsiam.CfnRoleProps{AssumeRolePolicyDocument: doc(vendorNoExtID)})
+		}, "sts:ExternalId"},
+		{"any principal", func(s awscdk.Stack) {
+			awsiam.NewCfnRole(s, jsii.String("Planted"), &awsiam.CfnRoleProps{AssumeRolePolicyDocument: doc(anyone)})
+		}, "any principal"},
+		{"wildcard model", func(s awscdk.Stack) {
+			awsiam.NewCfnManagedPolicy(s, jsii.String("Planted"), &awsiam.CfnManagedPolicyProps{PolicyDocument: doc(starModel)})
+		}, "wildcard Bedrock resource"},
+		{"bedrock-runtime action in an inline policy", func(s awscdk.Stack) {
+			awsiam.NewCfnRole(s, jsii.String("Planted"), &awsiam.CfnRoleProps{AssumeRolePolicyDocument: doc(service),
+				Policies: &[]any{&awsiam.CfnRole_PolicyProperty{PolicyName: jsii.String("p"), PolicyDocument: doc(runtimeAct)}}})
+		}, "bedrock-runtime"},
+		{"bucket destroyed on delete", func(s awscdk.Stack) {
+			awss3.NewBucket(s, jsii.String("Planted"), &awss3.BucketProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY})
+		}, "not retained"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			app := awscdk.NewApp(nil)
+			s := awscdk.NewStack(app, jsii.String("S"), nil)
+			tc.plant(s)
+			awscdk.Aspects_Of(app).Add(&Aspect{}, nil)
+			errs := assertions.Annotations_FromStack(s).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("genai-estate")))
+			require.Len(t, *errs, 1)
+			e := (*errs)[0]
+			assert.Contains(t, *e.Id, "Planted")
+			assert.Contains(t, e.Entry.Data.(string), tc.want)
+		})
+	}
+}

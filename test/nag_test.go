@@ -1,0 +1,54 @@
+package test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/stacks"
+)
+
+// Every stack of the example passes cdk-nag's AwsSolutions pack and the
+// toolkit's own checks with no finding at all: a new one fails this test.
+func TestNoSecurityFindings(t *testing.T) {
+	c, err := config.Load(example)
+	require.NoError(t, err)
+	e, err := estate.Build(c)
+	require.NoError(t, err)
+	app := awscdk.NewApp(nil)
+	built := stacks.Build(app, e, nil)
+	require.NotEmpty(t, built.ModelAccounts)
+	any := assertions.Match_AnyValue()
+	for _, s := range built.ModelAccounts {
+		ann := assertions.Annotations_FromStack(s.Stack)
+		for _, f := range *ann.FindError(jsii.String("*"), any) {
+			t.Errorf("%s: error %s: %v", *s.StackName(), *f.Id, f.Entry.Data)
+		}
+		for _, f := range *ann.FindWarning(jsii.String("*"), any) {
+			t.Errorf("%s: warning %s: %v", *s.StackName(), *f.Id, f.Entry.Data)
+		}
+	}
+}
+
+// The packs Build applies are live: a careless bucket in the same app is caught.
+func TestNagIsApplied(t *testing.T) {
+	c, err := config.Load(example)
+	require.NoError(t, err)
+	e, err := estate.Build(c)
+	require.NoError(t, err)
+	app := awscdk.NewApp(nil)
+	stacks.Build(app, e, nil)
+	planted := awscdk.NewStack(app, jsii.String("Planted"), nil)
+	awss3.NewBucket(planted, jsii.String("Careless"), nil)
+	errs := assertions.Annotations_FromStack(planted).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-S10")))
+	assert.Len(t, *errs, 1, "AwsSolutions-S10 (no TLS enforcement) must fire")
+	own := assertions.Annotations_FromStack(planted).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("genai-estate.*not retained")))
+	assert.Empty(t, *own, "a bucket's default removal policy is RETAIN")
+}
