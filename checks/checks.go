@@ -5,11 +5,19 @@ package checks
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticache"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -56,6 +64,7 @@ func (*Aspect) Visit(n constructs.IConstruct) {
 	if r, ok := n.(awscdk.CfnResource); ok {
 		findings = append(findings, Retained(*r.CfnResourceType(), string(r.CfnOptions().DeletionPolicy()))...)
 	}
+	findings = append(findings, baseline(n, resolve)...)
 	for _, f := range findings {
 		awscdk.Annotations_Of(n).AddError(jsii.String("[genai-estate] " + f))
 	}
@@ -71,6 +80,80 @@ func inline(v any) []any {
 		}
 	}
 	return docs
+}
+
+// baseline checks encryption at rest, log retention and secrets by reference.
+func baseline(n constructs.IConstruct, resolve func(any) any) []string {
+	var out []string
+	switch r := n.(type) {
+	case awss3.CfnBucket:
+		if r.BucketEncryption() == nil {
+			out = append(out, "bucket has no BucketEncryption; fix: set encryption (S3_MANAGED or KMS)")
+		}
+	case awsdynamodb.CfnTable:
+		if sse, _ := field(resolve(r.SseSpecification()), "sseEnabled").(bool); !sse {
+			out = append(out, "table has no server-side encryption specification; fix: enable SSE (AWS managed or customer KMS key)")
+		}
+	case awselasticache.CfnReplicationGroup:
+		if at, _ := resolve(r.AtRestEncryptionEnabled()).(bool); !at {
+			out = append(out, "cache is not encrypted at rest; fix: AtRestEncryptionEnabled: true")
+		}
+		if tr, _ := resolve(r.TransitEncryptionEnabled()).(bool); !tr {
+			out = append(out, "cache is not encrypted in transit; fix: TransitEncryptionEnabled: true")
+		}
+	case awslogs.CfnLogGroup:
+		if r.RetentionInDays() == nil {
+			out = append(out, "log group keeps logs forever; fix: set a retention period")
+		}
+	case awslambda.CfnFunction:
+		if env := field(resolve(r.Environment()), "variables"); env != nil {
+			out = append(out, Secrets(env)...)
+		}
+	case awsecs.CfnTaskDefinition:
+		defs, _ := resolve(r.ContainerDefinitions()).([]any)
+		for _, d := range defs {
+			envs, _ := field(d, "environment").([]any)
+			vars := map[string]any{}
+			for _, e := range envs {
+				if name, ok := field(e, "name").(string); ok {
+					vars[name] = field(e, "value")
+				}
+			}
+			out = append(out, Secrets(vars)...)
+		}
+	}
+	return out
+}
+
+var secretName = regexp.MustCompile(`(?i)(secret|password|passwd|token|private_?key|access_?key|api_?key)`)
+var accessKeyID = regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`)
+
+// Secrets flags environment variables that carry a secret in plain text.
+// A value that is a dynamic reference ({{resolve:...}}) or a token is fine,
+// and so are names that only point at a secret (…_ARN, …_NAME, …_ID).
+func Secrets(vars any) []string {
+	m, _ := vars.(map[string]any)
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v, literal := m[k].(string)
+		if !literal || strings.HasPrefix(v, "{{resolve:") {
+			continue
+		}
+		pointer := strings.HasSuffix(strings.ToUpper(k), "_ARN") || strings.HasSuffix(strings.ToUpper(k), "_NAME") || strings.HasSuffix(strings.ToUpper(k), "_ID")
+		if accessKeyID.MatchString(v) || (secretName.MatchString(k) && !pointer && v != "") {
+			out = append(out, fmt.Sprintf("environment variable %s holds a plaintext secret; fix: pass a Secrets Manager or SSM reference instead", k))
+		}
+	}
+	return out
+}
+
+// field reads a key of resolved JSON, whichever case its first letter has.
+func field(v any, key string) any {
+	m, _ := v.(map[string]any)
+	if x, ok := m[key]; ok {
+		return x
+	}
+	return m[strings.ToUpper(key[:1])+key[1:]]
 }
 
 // Retained requires a retain policy on stateful resources.

@@ -6,7 +6,11 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticache"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
@@ -67,6 +71,11 @@ func TestRules(t *testing.T) {
 		{"bucket retained", Retained("AWS::S3::Bucket", "Retain"), ""},
 		{"bucket retained, CDK spelling", Retained("AWS::S3::Bucket", "RETAIN"), ""},
 		{"role is not stateful", Retained("AWS::IAM::Role", ""), ""},
+		{"plaintext password", Secrets(map[string]any{"DB_PASSWORD": "hunter2"}), "DB_PASSWORD"},
+		{"access key id in any variable", Secrets(map[string]any{"CREDS": "AKIAABCDEFGHIJKLMNOP"}), "CREDS"},
+		{"secret by reference", Secrets(map[string]any{"DB_PASSWORD": "{{resolve:secretsmanager:db:SecretString:pw}}"}), ""},
+		{"pointer to a secret", Secrets(map[string]any{"CLIENT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:x"}), ""},
+		{"ordinary variable", Secrets(map[string]any{"VECTOR_TOP_K": "5"}), ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,8 +113,23 @@ func TestPlantedViolationsFailSynth(t *testing.T) {
 			awsiam.NewCfnRole(s, jsii.String("Planted"), &awsiam.CfnRoleProps{AssumeRolePolicyDocument: doc(service),
 				Policies: &[]any{&awsiam.CfnRole_PolicyProperty{PolicyName: jsii.String("p"), PolicyDocument: doc(runtimeAct)}}})
 		}, "bedrock-runtime"},
+		{"log group without retention", func(s awscdk.Stack) {
+			awslogs.NewCfnLogGroup(s, jsii.String("Planted"), &awslogs.CfnLogGroupProps{})
+		}, "retention"},
+		{"table without encryption", func(s awscdk.Stack) {
+			t := awsdynamodb.NewCfnTable(s, jsii.String("Planted"), &awsdynamodb.CfnTableProps{KeySchema: &[]any{&awsdynamodb.CfnTable_KeySchemaProperty{AttributeName: jsii.String("pk"), KeyType: jsii.String("HASH")}}})
+			t.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+		}, "server-side encryption"},
+		{"cache without encryption", func(s awscdk.Stack) {
+			c := awselasticache.NewCfnReplicationGroup(s, jsii.String("Planted"), &awselasticache.CfnReplicationGroupProps{ReplicationGroupDescription: jsii.String("d"), TransitEncryptionEnabled: jsii.Bool(true)})
+			c.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN, nil)
+		}, "not encrypted at rest"},
+		{"lambda with a plaintext secret", func(s awscdk.Stack) {
+			awslambda.NewCfnFunction(s, jsii.String("Planted"), &awslambda.CfnFunctionProps{Role: jsii.String("arn:aws:iam::1:role/r"), Code: &awslambda.CfnFunction_CodeProperty{ImageUri: jsii.String("1.dkr.ecr.us-east-1.amazonaws.com/x:1")},
+				Environment: &awslambda.CfnFunction_EnvironmentProperty{Variables: &map[string]*string{"API_KEY": jsii.String("sk-live-123")}}})
+		}, "API_KEY holds a plaintext secret"},
 		{"bucket destroyed on delete", func(s awscdk.Stack) {
-			awss3.NewBucket(s, jsii.String("Planted"), &awss3.BucketProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY})
+			awss3.NewBucket(s, jsii.String("Planted"), &awss3.BucketProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY, Encryption: awss3.BucketEncryption_S3_MANAGED})
 		}, "not retained"},
 	}
 	for _, tc := range tests {
