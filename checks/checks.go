@@ -130,7 +130,7 @@ var accessKeyID = regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`)
 
 // Secrets flags environment variables that carry a secret in plain text.
 // A value that is a dynamic reference ({{resolve:...}}) or a token is fine,
-// and so are names that only point at a secret (…_ARN, …_NAME, …_ID).
+// and so are names that only point at or describe one (…_ARN, …_URL, …_TTL, …).
 func Secrets(vars any) []string {
 	m, _ := vars.(map[string]any)
 	var out []string
@@ -139,7 +139,9 @@ func Secrets(vars any) []string {
 		if !literal || strings.HasPrefix(v, "{{resolve:") {
 			continue
 		}
-		pointer := strings.HasSuffix(strings.ToUpper(k), "_ARN") || strings.HasSuffix(strings.ToUpper(k), "_NAME") || strings.HasSuffix(strings.ToUpper(k), "_ID")
+		pointer := slices.ContainsFunc([]string{"_ARN", "_NAME", "_ID", "_URL", "_URI", "_TTL", "_PATH", "_SECONDS"}, func(suffix string) bool {
+			return strings.HasSuffix(strings.ToUpper(k), suffix)
+		})
 		if accessKeyID.MatchString(v) || (secretName.MatchString(k) && !pointer && v != "") {
 			out = append(out, fmt.Sprintf("environment variable %s holds a plaintext secret; fix: pass a Secrets Manager or SSM reference instead", k))
 		}

@@ -76,6 +76,7 @@ func TestRules(t *testing.T) {
 		{"secret by reference", Secrets(map[string]any{"DB_PASSWORD": "{{resolve:secretsmanager:db:SecretString:pw}}"}), ""},
 		{"pointer to a secret", Secrets(map[string]any{"CLIENT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:x"}), ""},
 		{"ordinary variable", Secrets(map[string]any{"VECTOR_TOP_K": "5"}), ""},
+		{"describes a token", Secrets(map[string]any{"TOKEN_TTL": "900", "IDP_TOKEN_URL": "https://idp/token"}), ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -373,6 +373,17 @@ func (v *validator) description(path, d string) {
 	}
 }
 
+// roleHolder checks what use cases, groups and vendors share: the role name,
+// its description, the policy layout and the access list.
+func (v *validator) roleHolder(p, name, desc, layout string, access []Access, accessRequired bool) {
+	v.roleName(p+".name", name)
+	v.description(p+".description", desc)
+	v.layout(p+".policyLayout", layout)
+	if !accessRequired || v.required(p+".access", len(access) == 0, "the models this role may call, e.g. [{account: SharedModelsA, models: [...]}]") {
+		v.access(p+".access", access)
+	}
+}
+
 func (v *validator) layout(path, l string) {
 	if l != "" && l != PerProvider && l != MultiModel {
 		v.r.Add(path, DidYouMean(l, []string{PerProvider, MultiModel}, "use perProvider or multiModel"), "unknown policy layout %q", l)
@@ -383,13 +394,10 @@ func (v *validator) useCases() {
 	owners := map[string]string{}
 	for i, u := range v.c.UseCases {
 		p := fmt.Sprintf("useCases[%d]", i)
-		v.roleName(p+".name", u.Name)
-		v.description(p+".description", u.Description)
+		v.roleHolder(p, u.Name, u.Description, u.PolicyLayout, u.Access, false)
 		if v.required(p+".subjects", len(u.Subjects) == 0, "the token sub values of this use case, e.g. [usecase-a]") {
 			v.claims(p+".subjects", u.Subjects, owners, fmt.Sprintf("use case %s (%s)", u.Name, p))
 		}
-		v.layout(p+".policyLayout", u.PolicyLayout)
-		v.access(p+".access", u.Access)
 	}
 	if len(v.c.UseCases) == 0 {
 		v.r.Add("useCases", "add a use case: {name: UseCaseA, subjects: [usecase-a], access: [...]}", "no use cases")
@@ -403,8 +411,7 @@ func (v *validator) groups() {
 	}
 	for i, g := range v.c.Groups {
 		p := fmt.Sprintf("groups[%d]", i)
-		v.roleName(p+".name", g.Name)
-		v.description(p+".description", g.Description)
+		v.roleHolder(p, g.Name, g.Description, g.PolicyLayout, g.Access, true)
 		if v.required(p+".members", len(g.Members) == 0, "the use cases sharing this role, e.g. [UseCaseB, UseCaseC]") {
 			seen := map[string]bool{}
 			for j, m := range g.Members {
@@ -418,10 +425,6 @@ func (v *validator) groups() {
 				seen[m] = true
 			}
 		}
-		v.layout(p+".policyLayout", g.PolicyLayout)
-		if v.required(p+".access", len(g.Access) == 0, "the models the domain role may call") {
-			v.access(p+".access", g.Access)
-		}
 	}
 }
 
@@ -429,8 +432,7 @@ func (v *validator) vendors() {
 	ids := map[string]string{}
 	for i, vd := range v.c.Vendors {
 		p := fmt.Sprintf("vendors[%d]", i)
-		v.roleName(p+".name", vd.Name)
-		v.description(p+".description", vd.Description)
+		v.roleHolder(p, vd.Name, vd.Description, vd.PolicyLayout, vd.Access, true)
 		if v.required(p+".principal", vd.Principal == "", "the vendor's account id, e.g. \"999999999999\", or its role ARN") {
 			if accountRE.MatchString(vd.Principal) {
 				v.account(p+".principal", vd.Principal)
@@ -445,10 +447,6 @@ func (v *validator) vendors() {
 				v.r.Add(p+".externalId", "give every vendor its own external id: a shared one defeats its purpose", "external id is already used by %s", prev)
 			}
 			ids[vd.ExternalID] = "vendor " + vd.Name
-		}
-		v.layout(p+".policyLayout", vd.PolicyLayout)
-		if v.required(p+".access", len(vd.Access) == 0, "the models the vendor may call") {
-			v.access(p+".access", vd.Access)
 		}
 	}
 }
