@@ -21,6 +21,16 @@ useCases:
       - {account: SharedModelsA, models: [anthropic.claude-3-haiku-20240307-v1:0]}
 `
 
+const ragYAML = `rag:
+  name: Rag
+  account: "666666666666"
+  region: us-east-1
+  llmModel: anthropic.claude-3-haiku-20240307-v1:0
+  embeddingModel: amazon.titan-embed-text-v2:0
+  vectorDimension: 1536
+  image: {repository: "arn:aws:ecr:us-east-1:666666666666:repository/rag", tag: "1"}
+`
+
 func TestExampleEstateLoads(t *testing.T) {
 	c, err := Load("usecases.yaml")
 	require.NoError(t, err)
@@ -73,6 +83,9 @@ func TestConfigErrors(t *testing.T) {
 		{"vendor wildcard principal", base + "vendors:\n  - {name: V, principal: \"*\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "vendors[0].principal", []string{"never a wildcard"}},
 		{"vendors share an external id", base + "vendors:\n  - {name: V, principal: \"999999999999\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n  - {name: W, principal: \"888888888888\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 14, "vendors[1].externalId", []string{"already used by vendor V"}},
 		{"vendor name clashes with use case", base + "vendors:\n  - {name: usecasea, principal: \"999999999999\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "vendors[0].name", []string{"collides"}},
+		{"rag vector dimension mismatch", base + ragYAML, 18, "rag.vectorDimension", []string{"amazon.titan-embed-text-v2:0 produces [256 512 1024]-dimensional vectors, not 1536", "use one of 256 512 1024"}},
+		{"rag without image", strings.Replace(strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024", 1), "  image: {repository: \"arn:aws:ecr:us-east-1:666666666666:repository/rag\", tag: \"1\"}\n", "", 1), 13, "rag.image", []string{"no container image"}},
+		{"rag unknown model", strings.Replace(strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024", 1), "llmModel: anthropic.claude-3-haiku-20240307-v1:0", "llmModel: anthropic.claude-3-haiku-20240307", 1), 16, "rag.llmModel", []string{"unknown model", "did you mean"}},
 		{"yaml syntax", base + "  - name: UseCaseB\n     subjects: x\n", 13, "", []string{"fix the YAML syntax"}},
 	}
 	for _, tc := range tests {

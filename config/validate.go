@@ -53,6 +53,10 @@ func validate(c *Config, r *Reporter) {
 	v.useCases()
 	v.groups()
 	v.vendors()
+	v.rag()
+	if c.RAG != nil {
+		c.RAG.Defaults()
+	}
 }
 
 // field checks a name field of the naming convention.

@@ -163,3 +163,15 @@ func sid(id string) string {
 	}
 	return b.String()
 }
+
+// InvokeStatements returns the statements that grant exactly these models in
+// one region, built by the same code as the invoke roles' policies.
+func InvokeStatements(c *config.Config, partition, account, region string, models []string) []iampolicy.Statement {
+	a := &Account{ModelAccount: config.ModelAccount{Account: account}, Partition: partition}
+	var us []unit
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(models))) {
+		m, _ := c.Catalog.Lookup(id)
+		us = append(us, grantUnit(a, region, id, m.InferenceProfile != nil, c))
+	}
+	return document(mergeProfiles(us)).Statement
+}

@@ -56,6 +56,8 @@ func contextString(app awscdk.App, key, def string) string {
 // Estate is every stack built for an estate.
 type Estate struct {
 	ModelAccounts []*ModelAccountStack
+	// RAGBase is nil when the config has no rag section.
+	RAGBase *RAGBaseStack
 }
 
 // BuildProps says which parts of an estate to build.
@@ -89,6 +91,10 @@ func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 			}
 			out.ModelAccounts = append(out.ModelAccounts, s)
 		}
+	}
+	if c.RAG != nil && (props == nil || len(props.Accounts) == 0) {
+		name := c.RAG.Name + "-Base"
+		out.RAGBase = NewRAGBaseStack(app, name, &RAGBaseStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(name)}, Config: c})
 	}
 	return out
 }

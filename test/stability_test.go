@@ -72,7 +72,7 @@ func TestAddingUseCaseOnlyAdds(t *testing.T) {
 	after := synth(t, "grown.yaml", grown, nil)
 	require.Equal(t, len(before), len(after))
 	for name, tpl := range before {
-		if name != "ACME-GenAI-SharedModelsA" {
+		if name != "ACME-GenAI-SharedModelsA" { // the RAG stacks are untouched too
 			assert.Equal(t, tpl, after[name], "%s must not change", name)
 			continue
 		}

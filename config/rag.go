@@ -1,0 +1,117 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// RAG configures the RAG agent's base stack (documents, vectors, metadata,
+// roles) and its Lambda/API stack.
+type RAG struct {
+	Name                     string   `yaml:"name" doc:"Prefix of the RAG stacks' names, e.g. RagAgent." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
+	Account                  string   `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"^[0-9]{12}$"`
+	Region                   string   `yaml:"region" doc:"Region of the RAG stacks." required:"true" schema:"region"`
+	LLMModel                 string   `yaml:"llmModel" doc:"Model or inference profile id used for generation." required:"true"`
+	EmbeddingModel           string   `yaml:"embeddingModel" doc:"Embedding model id; its catalog entry lists the dimensions it produces." required:"true"`
+	VectorDimension          int      `yaml:"vectorDimension" doc:"Index dimension; must be one the embedding model produces." required:"true"`
+	DistanceMetric           string   `yaml:"distanceMetric,omitempty" doc:"cosine (default) or euclidean." enum:"cosine,euclidean"`
+	DocumentsPrefix          string   `yaml:"documentsPrefix,omitempty" doc:"Key prefix of documents in the bucket. Default documents/."`
+	NoncurrentVersionDays    int      `yaml:"noncurrentVersionDays,omitempty" doc:"Days before noncurrent document versions expire. Default 30."`
+	ConversationTTLAttribute string   `yaml:"conversationTtlAttribute,omitempty" doc:"DynamoDB TTL attribute for conversation items; unset means no TTL."`
+	KnowledgeBase            bool     `yaml:"knowledgeBase,omitempty" doc:"Create the role a Bedrock knowledge base assumes."`
+	TopK                     int      `yaml:"topK,omitempty" doc:"VECTOR_TOP_K. Default 5."`
+	SimilarityThreshold      float64  `yaml:"similarityThreshold,omitempty" doc:"SIMILARITY_THRESHOLD, 0 to 1. Default 0.7."`
+	Image                    RAGImage `yaml:"image" doc:"The agent's container image." required:"true"`
+}
+
+// RAGImage is the container image: an ECR image, or a directory built as an asset.
+type RAGImage struct {
+	Repository string `yaml:"repository,omitempty" doc:"ECR repository ARN."`
+	Tag        string `yaml:"tag,omitempty" doc:"Image tag or sha256 digest in the repository."`
+	Directory  string `yaml:"directory,omitempty" doc:"Directory with a Dockerfile, relative to the config file."`
+}
+
+var ecrRepoARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:ecr:[a-z0-9-]+:[0-9]{12}:repository/[a-z0-9._/-]+$`)
+
+// Defaults fills the documented defaults.
+func (r *RAG) Defaults() {
+	if r.DistanceMetric == "" {
+		r.DistanceMetric = "cosine"
+	}
+	if r.DocumentsPrefix == "" {
+		r.DocumentsPrefix = "documents/"
+	}
+	if r.NoncurrentVersionDays == 0 {
+		r.NoncurrentVersionDays = 30
+	}
+	if r.TopK == 0 {
+		r.TopK = 5
+	}
+	if r.SimilarityThreshold == 0 {
+		r.SimilarityThreshold = 0.7
+	}
+}
+
+func (v *validator) rag() {
+	r := v.c.RAG
+	if r == nil {
+		return
+	}
+	v.field("rag.name", r.Name, true)
+	v.account("rag.account", r.Account)
+	v.region("rag.region", r.Region, true)
+	if v.required("rag.llmModel", r.LLMModel == "", "the generation model, e.g. anthropic.claude-3-haiku-20240307-v1:0") {
+		if m, ok := v.c.Catalog.Lookup(r.LLMModel); !ok {
+			v.r.Add("rag.llmModel", v.modelFix(r.LLMModel), "unknown model %q", r.LLMModel)
+		} else if len(m.EmbeddingDimensions) > 0 {
+			v.r.Add("rag.llmModel", "name a text generation model; the embedding model goes in embeddingModel", "%q is an embedding model", r.LLMModel)
+		}
+	}
+	if v.required("rag.embeddingModel", r.EmbeddingModel == "", "the embedding model, e.g. amazon.titan-embed-text-v2:0") {
+		m, ok := v.c.Catalog.Lookup(r.EmbeddingModel)
+		switch {
+		case !ok:
+			v.r.Add("rag.embeddingModel", v.modelFix(r.EmbeddingModel), "unknown model %q", r.EmbeddingModel)
+		case len(m.EmbeddingDimensions) == 0:
+			v.r.Add("rag.embeddingModel", "name an embedding model, or give this one embeddingDimensions under models:", "%q is not an embedding model in the catalog", r.EmbeddingModel)
+		case !slices.Contains(m.EmbeddingDimensions, r.VectorDimension):
+			dims := fmt.Sprint(m.EmbeddingDimensions)
+			v.r.Add("rag.vectorDimension", fmt.Sprintf("use one of %s; the index dimension must match the embeddings", strings.Trim(dims, "[]")), "%s produces %s-dimensional vectors, not %d", r.EmbeddingModel, dims, r.VectorDimension)
+		}
+	}
+	if r.DistanceMetric != "" && r.DistanceMetric != "cosine" && r.DistanceMetric != "euclidean" {
+		v.r.Add("rag.distanceMetric", DidYouMean(r.DistanceMetric, []string{"cosine", "euclidean"}, "use cosine or euclidean"), "unknown distance metric %q", r.DistanceMetric)
+	}
+	if r.DocumentsPrefix != "" && (strings.HasPrefix(r.DocumentsPrefix, "/") || !strings.HasSuffix(r.DocumentsPrefix, "/") || strings.ContainsAny(r.DocumentsPrefix, "*?")) {
+		v.r.Add("rag.documentsPrefix", "use a literal key prefix ending in /, e.g. documents/", "%q is not a usable key prefix", r.DocumentsPrefix)
+	}
+	if r.SimilarityThreshold < 0 || r.SimilarityThreshold > 1 {
+		v.r.Add("rag.similarityThreshold", "use a value from 0 to 1", "%v is out of range", r.SimilarityThreshold)
+	}
+	if r.TopK < 0 || r.TopK > 100 || r.NoncurrentVersionDays < 0 {
+		v.r.Add("rag", "use positive values: topK up to 100, noncurrentVersionDays in days", "topK or noncurrentVersionDays is out of range")
+	}
+	img := r.Image
+	switch {
+	case img.Repository == "" && img.Directory == "":
+		v.r.Add("rag.image", "set repository and tag (an ECR image), or directory (a folder with a Dockerfile)", "no container image")
+	case img.Repository != "" && img.Directory != "":
+		v.r.Add("rag.image", "keep either repository and tag, or directory", "both an ECR image and a directory are set")
+	case img.Repository != "":
+		if !ecrRepoARN.MatchString(img.Repository) {
+			v.r.Add("rag.image.repository", "use the repository ARN: arn:aws:ecr:<region>:<account>:repository/<name>", "%q is not an ECR repository ARN", img.Repository)
+		}
+		if img.Tag == "" {
+			v.r.Add("rag.image.tag", "pin the image with a tag or a sha256: digest", "an ECR image needs a tag")
+		}
+	default:
+		dir := filepath.Join(filepath.Dir(v.c.File), img.Directory)
+		if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err != nil {
+			v.r.Add("rag.image.directory", "point at a folder that holds the agent's Dockerfile (relative to the config file)", "no Dockerfile in %s", dir)
+		}
+	}
+}

@@ -1,0 +1,140 @@
+package test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const ragBase = "RagAgent-Base"
+
+func only(t *testing.T, tpl map[string]any, typ string) map[string]any {
+	t.Helper()
+	rs := byType(tpl, typ)
+	require.Len(t, rs, 1, typ)
+	for _, p := range rs {
+		return p
+	}
+	return nil
+}
+
+func TestRAGBaseState(t *testing.T) {
+	tpl := synth(t, example, nil, nil)[ragBase]
+	require.NotNil(t, tpl)
+
+	// Every stateful resource survives a stack deletion.
+	for id, raw := range resources(tpl) {
+		r := raw.(map[string]any)
+		switch r["Type"] {
+		case "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::S3Vectors::VectorBucket", "AWS::S3Vectors::Index":
+			assert.Equal(t, "Retain", r["DeletionPolicy"], id)
+		}
+	}
+
+	idx := only(t, tpl, "AWS::S3Vectors::Index")
+	assert.Equal(t, "float32", idx["DataType"])
+	assert.EqualValues(t, 1024, idx["Dimension"])
+	assert.Equal(t, "cosine", idx["DistanceMetric"])
+
+	table := only(t, tpl, "AWS::DynamoDB::Table")
+	assert.Equal(t, "PAY_PER_REQUEST", table["BillingMode"])
+	assert.Equal(t, map[string]any{"PointInTimeRecoveryEnabled": true}, table["PointInTimeRecoverySpecification"])
+	assert.Equal(t, map[string]any{"SSEEnabled": true}, table["SSESpecification"])
+	assert.Equal(t, map[string]any{"AttributeName": "expires_at", "Enabled": true}, table["TimeToLiveSpecification"])
+	b, _ := json.Marshal(table)
+	for _, want := range []string{`"AttributeName":"PK","KeyType":"HASH"`, `"AttributeName":"SK","KeyType":"RANGE"`, `"IndexName":"GSI1"`, `"AttributeName":"GSI1PK","KeyType":"HASH"`} {
+		assert.Contains(t, string(b), want)
+	}
+
+	var documents map[string]any
+	for _, p := range byType(tpl, "AWS::S3::Bucket") {
+		if _, ok := p["VersioningConfiguration"]; ok {
+			documents = p
+		}
+	}
+	require.NotNil(t, documents)
+	assert.Equal(t, map[string]any{"Status": "Enabled"}, documents["VersioningConfiguration"])
+	b, _ = json.Marshal(documents)
+	for _, want := range []string{`"NoncurrentVersionExpiration":{"NoncurrentDays":30}`, `"SSEAlgorithm":"AES256"`, `"BlockPublicAcls":true`, `"RestrictPublicBuckets":true`, `"LoggingConfiguration"`} {
+		assert.Contains(t, string(b), want)
+	}
+	// TLS only: both bucket policies deny insecure transport.
+	for _, p := range byType(tpl, "AWS::S3::BucketPolicy") {
+		b, _ := json.Marshal(p)
+		assert.Contains(t, string(b), `"aws:SecureTransport":"false"`)
+	}
+}
+
+// The app role may touch its own resources and models, and nothing else.
+func TestRAGAppRoleLeastPrivilege(t *testing.T) {
+	tpl := synth(t, example, nil, nil)[ragBase]
+	var app map[string]any
+	for id, p := range byType(tpl, "AWS::IAM::Role") {
+		if strings.HasPrefix(id, "AppRole") {
+			app = p
+		}
+	}
+	require.NotNil(t, app)
+	trust, _ := json.Marshal(app["AssumeRolePolicyDocument"])
+	assert.Contains(t, string(trust), `"Service":"lambda.amazonaws.com"`)
+	assert.Nil(t, app["ManagedPolicyArns"], "no managed policies")
+
+	allowed := map[string][]string{
+		`{"Fn::Join":["",[{"Fn::GetAtt":["Documents7E5B2978","Arn"]},"/documents/*"]]}`:                           {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
+		`{"Fn::GetAtt":["Documents7E5B2978","Arn"]}`:                                                              {"s3:ListBucket"},
+		`{"Fn::GetAtt":["Index","IndexArn"]}`:                                                                     {"s3vectors:PutVectors", "s3vectors:GetVectors", "s3vectors:QueryVectors", "s3vectors:DeleteVectors", "s3vectors:ListVectors"},
+		`{"Fn::GetAtt":["MetadataBDB8F4DB","Arn"]}`:                                                               {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"},
+		`{"Fn::Join":["",[{"Fn::GetAtt":["MetadataBDB8F4DB","Arn"]},"/index/GSI1"]]}`:                             {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"},
+		`"arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:0"`:                              {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"},
+		`"arn:aws:bedrock:us-east-1:666666666666:inference-profile/us.anthropic.claude-3-5-sonnet-20241022-v2:0"`: {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"},
+	}
+	for _, r := range []string{"us-east-1", "us-east-2", "us-west-2"} {
+		allowed[`"arn:aws:bedrock:`+r+`::foundation-model/anthropic.claude-3-5-sonnet-20241022-v2:0"`] = []string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
+	}
+	seen := map[string]bool{}
+	for _, pol := range app["Policies"].([]any) {
+		for _, raw := range pol.(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			st := raw.(map[string]any)
+			assert.Equal(t, "Allow", st["Effect"])
+			res := st["Resource"]
+			list, ok := res.([]any)
+			if !ok {
+				list = []any{res}
+			}
+			for _, r := range list {
+				key, _ := json.Marshal(r)
+				want, ok := allowed[string(key)]
+				if !assert.True(t, ok, "unexpected resource %s", key) {
+					continue
+				}
+				seen[string(key)] = true
+				for _, a := range strs(st["Action"]) {
+					assert.Contains(t, want, a, "action %s on %s", a, key)
+				}
+			}
+			if strings.Contains(string(must(json.Marshal(st))), "foundation-model/anthropic") {
+				assert.NotNil(t, st["Condition"], "profile destinations only through the profile")
+			}
+		}
+	}
+	assert.Len(t, seen, len(allowed), "every listed grant is present")
+}
+
+func must(b []byte, _ error) []byte { return b }
+
+func TestRAGKnowledgeBaseRole(t *testing.T) {
+	tpl := synth(t, example, nil, nil)[ragBase]
+	var kb map[string]any
+	for id, p := range byType(tpl, "AWS::IAM::Role") {
+		if strings.HasPrefix(id, "KnowledgeBaseRole") {
+			kb = p
+		}
+	}
+	require.NotNil(t, kb, "knowledgeBase: true creates the role")
+	b, _ := json.Marshal(kb["AssumeRolePolicyDocument"])
+	assert.Contains(t, string(b), `"Service":"bedrock.amazonaws.com"`)
+	assert.Contains(t, string(b), `"aws:SourceAccount":"666666666666"`)
+}
