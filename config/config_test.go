@@ -86,6 +86,9 @@ func TestConfigErrors(t *testing.T) {
 		{"rag vector dimension mismatch", base + ragYAML, 18, "rag.vectorDimension", []string{"amazon.titan-embed-text-v2:0 produces [256 512 1024]-dimensional vectors, not 1536", "use one of 256 512 1024"}},
 		{"rag without image", strings.Replace(strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024", 1), "  image: {repository: \"arn:aws:ecr:us-east-1:666666666666:repository/rag\", tag: \"1\"}\n", "", 1), 13, "rag.image", []string{"no container image"}},
 		{"rag unknown model", strings.Replace(strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024", 1), "llmModel: anthropic.claude-3-haiku-20240307-v1:0", "llmModel: anthropic.claude-3-haiku-20240307", 1), 16, "rag.llmModel", []string{"unknown model", "did you mean"}},
+		{"rag cors wildcard", strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024\n  api: {corsOrigins: [\"*\"]}", 1), 19, "rag.api.corsOrigins[0]", []string{"not an allowed CORS origin"}},
+		{"rag log retention not offered", strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024\n  lambda: {logRetentionDays: 31}", 1), 19, "rag.lambda.logRetentionDays", []string{"does not offer 31 days"}},
+		{"rag cognito without pool", strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024\n  api: {auth: cognito}", 1), 19, "rag.api.userPoolArn", []string{"needs a user pool ARN"}},
 		{"yaml syntax", base + "  - name: UseCaseB\n     subjects: x\n", 13, "", []string{"fix the YAML syntax"}},
 	}
 	for _, tc := range tests {

@@ -12,20 +12,39 @@ import (
 // RAG configures the RAG agent's base stack (documents, vectors, metadata,
 // roles) and its Lambda/API stack.
 type RAG struct {
-	Name                     string   `yaml:"name" doc:"Prefix of the RAG stacks' names, e.g. RagAgent." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
-	Account                  string   `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"^[0-9]{12}$"`
-	Region                   string   `yaml:"region" doc:"Region of the RAG stacks." required:"true" schema:"region"`
-	LLMModel                 string   `yaml:"llmModel" doc:"Model or inference profile id used for generation." required:"true"`
-	EmbeddingModel           string   `yaml:"embeddingModel" doc:"Embedding model id; its catalog entry lists the dimensions it produces." required:"true"`
-	VectorDimension          int      `yaml:"vectorDimension" doc:"Index dimension; must be one the embedding model produces." required:"true"`
-	DistanceMetric           string   `yaml:"distanceMetric,omitempty" doc:"cosine (default) or euclidean." enum:"cosine,euclidean"`
-	DocumentsPrefix          string   `yaml:"documentsPrefix,omitempty" doc:"Key prefix of documents in the bucket. Default documents/."`
-	NoncurrentVersionDays    int      `yaml:"noncurrentVersionDays,omitempty" doc:"Days before noncurrent document versions expire. Default 30."`
-	ConversationTTLAttribute string   `yaml:"conversationTtlAttribute,omitempty" doc:"DynamoDB TTL attribute for conversation items; unset means no TTL."`
-	KnowledgeBase            bool     `yaml:"knowledgeBase,omitempty" doc:"Create the role a Bedrock knowledge base assumes."`
-	TopK                     int      `yaml:"topK,omitempty" doc:"VECTOR_TOP_K. Default 5."`
-	SimilarityThreshold      float64  `yaml:"similarityThreshold,omitempty" doc:"SIMILARITY_THRESHOLD, 0 to 1. Default 0.7."`
-	Image                    RAGImage `yaml:"image" doc:"The agent's container image." required:"true"`
+	Name                     string    `yaml:"name" doc:"Prefix of the RAG stacks' names, e.g. RagAgent." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
+	Account                  string    `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"^[0-9]{12}$"`
+	Region                   string    `yaml:"region" doc:"Region of the RAG stacks." required:"true" schema:"region"`
+	LLMModel                 string    `yaml:"llmModel" doc:"Model or inference profile id used for generation." required:"true"`
+	EmbeddingModel           string    `yaml:"embeddingModel" doc:"Embedding model id; its catalog entry lists the dimensions it produces." required:"true"`
+	VectorDimension          int       `yaml:"vectorDimension" doc:"Index dimension; must be one the embedding model produces." required:"true"`
+	DistanceMetric           string    `yaml:"distanceMetric,omitempty" doc:"cosine (default) or euclidean." enum:"cosine,euclidean"`
+	DocumentsPrefix          string    `yaml:"documentsPrefix,omitempty" doc:"Key prefix of documents in the bucket. Default documents/."`
+	NoncurrentVersionDays    int       `yaml:"noncurrentVersionDays,omitempty" doc:"Days before noncurrent document versions expire. Default 30."`
+	ConversationTTLAttribute string    `yaml:"conversationTtlAttribute,omitempty" doc:"DynamoDB TTL attribute for conversation items; unset means no TTL."`
+	KnowledgeBase            bool      `yaml:"knowledgeBase,omitempty" doc:"Create the role a Bedrock knowledge base assumes."`
+	TopK                     int       `yaml:"topK,omitempty" doc:"VECTOR_TOP_K. Default 5."`
+	SimilarityThreshold      float64   `yaml:"similarityThreshold,omitempty" doc:"SIMILARITY_THRESHOLD, 0 to 1. Default 0.7."`
+	KnowledgeBaseID          string    `yaml:"knowledgeBaseId,omitempty" doc:"BEDROCK_KNOWLEDGE_BASE_ID, when the agent searches an existing knowledge base."`
+	Image                    RAGImage  `yaml:"image" doc:"The agent's container image." required:"true"`
+	Lambda                   RAGLambda `yaml:"lambda,omitempty" doc:"Function settings."`
+	API                      RAGAPI    `yaml:"api,omitempty" doc:"API Gateway settings."`
+}
+
+// RAGLambda sizes the function.
+type RAGLambda struct {
+	MemoryMB         int `yaml:"memoryMb,omitempty" doc:"Memory in MB, 128-10240. Default 1024."`
+	TimeoutSeconds   int `yaml:"timeoutSeconds,omitempty" doc:"Timeout in seconds, 1-900. Default 60."`
+	LogRetentionDays int `yaml:"logRetentionDays,omitempty" doc:"Days to keep the function's and the API's logs. Default 30."`
+}
+
+// RAGAPI configures the REST API in front of the function.
+type RAGAPI struct {
+	Auth        string   `yaml:"auth,omitempty" doc:"iam (default) or cognito." enum:"iam,cognito"`
+	UserPoolArn string   `yaml:"userPoolArn,omitempty" doc:"Cognito user pool ARN, for auth: cognito."`
+	CorsOrigins []string `yaml:"corsOrigins,omitempty" doc:"Origins allowed by CORS; none means no CORS."`
+	RateLimit   float64  `yaml:"rateLimit,omitempty" doc:"Stage throttling, requests per second. Default 50."`
+	BurstLimit  int      `yaml:"burstLimit,omitempty" doc:"Stage throttling burst. Default 100."`
 }
 
 // RAGImage is the container image: an ECR image, or a directory built as an asset.
@@ -34,6 +53,8 @@ type RAGImage struct {
 	Tag        string `yaml:"tag,omitempty" doc:"Image tag or sha256 digest in the repository."`
 	Directory  string `yaml:"directory,omitempty" doc:"Directory with a Dockerfile, relative to the config file."`
 }
+
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 var ecrRepoARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:ecr:[a-z0-9-]+:[0-9]{12}:repository/[a-z0-9._/-]+$`)
 
@@ -53,6 +74,24 @@ func (r *RAG) Defaults() {
 	}
 	if r.SimilarityThreshold == 0 {
 		r.SimilarityThreshold = 0.7
+	}
+	if r.Lambda.MemoryMB == 0 {
+		r.Lambda.MemoryMB = 1024
+	}
+	if r.Lambda.TimeoutSeconds == 0 {
+		r.Lambda.TimeoutSeconds = 60
+	}
+	if r.Lambda.LogRetentionDays == 0 {
+		r.Lambda.LogRetentionDays = 30
+	}
+	if r.API.Auth == "" {
+		r.API.Auth = "iam"
+	}
+	if r.API.RateLimit == 0 {
+		r.API.RateLimit = 50
+	}
+	if r.API.BurstLimit == 0 {
+		r.API.BurstLimit = 100
 	}
 }
 
@@ -94,6 +133,29 @@ func (v *validator) rag() {
 	}
 	if r.TopK < 0 || r.TopK > 100 || r.NoncurrentVersionDays < 0 {
 		v.r.Add("rag", "use positive values: topK up to 100, noncurrentVersionDays in days", "topK or noncurrentVersionDays is out of range")
+	}
+	if m := r.Lambda.MemoryMB; m != 0 && (m < 128 || m > 10240) {
+		v.r.Add("rag.lambda.memoryMb", "use 128 to 10240", "%d MB is outside Lambda's range", m)
+	}
+	if ts := r.Lambda.TimeoutSeconds; ts < 0 || ts > 900 {
+		v.r.Add("rag.lambda.timeoutSeconds", "use 1 to 900", "%d s is outside Lambda's range", ts)
+	}
+	if d := r.Lambda.LogRetentionDays; d != 0 && !slices.Contains(logRetentionDays, d) {
+		v.r.Add("rag.lambda.logRetentionDays", fmt.Sprintf("use one of %v", logRetentionDays), "CloudWatch Logs does not offer %d days", d)
+	}
+	switch r.API.Auth {
+	case "", "iam":
+	case "cognito":
+		if !strings.HasPrefix(r.API.UserPoolArn, "arn:") || !strings.Contains(r.API.UserPoolArn, ":userpool/") {
+			v.r.Add("rag.api.userPoolArn", "give the user pool ARN: arn:aws:cognito-idp:<region>:<account>:userpool/<id>", "auth: cognito needs a user pool ARN")
+		}
+	default:
+		v.r.Add("rag.api.auth", DidYouMean(r.API.Auth, []string{"iam", "cognito"}, "use iam or cognito"), "unknown auth %q", r.API.Auth)
+	}
+	for i, o := range r.API.CorsOrigins {
+		if o == "*" || !(strings.HasPrefix(o, "https://") || strings.HasPrefix(o, "http://localhost")) {
+			v.r.Add(fmt.Sprintf("rag.api.corsOrigins[%d]", i), "list exact https origins, e.g. https://app.example.com", "%q is not an allowed CORS origin", o)
+		}
 	}
 	img := r.Image
 	switch {

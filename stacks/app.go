@@ -56,8 +56,9 @@ func contextString(app awscdk.App, key, def string) string {
 // Estate is every stack built for an estate.
 type Estate struct {
 	ModelAccounts []*ModelAccountStack
-	// RAGBase is nil when the config has no rag section.
-	RAGBase *RAGBaseStack
+	// RAGBase and RAGLambda are nil when the config has no rag section.
+	RAGBase   *RAGBaseStack
+	RAGLambda *RAGLambdaStack
 }
 
 // BuildProps says which parts of an estate to build.
@@ -72,6 +73,12 @@ type BuildProps struct {
 func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 	out := &Estate{}
 	c := e.Config
+	// Strong references (exports) protect the base stack's resources while
+	// the Lambda stack uses them; set explicitly rather than by default.
+	const strength = "@aws-cdk/core:defaultCrossStackReferences"
+	if app.Node().TryGetContext(jsii.String(strength)) == nil {
+		app.Node().SetContext(jsii.String(strength), "strong")
+	}
 	checks.Apply(app)
 	for _, a := range e.Accounts {
 		if props != nil && len(props.Accounts) > 0 && !slices.Contains(props.Accounts, a.Name) {
@@ -95,6 +102,8 @@ func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 	if c.RAG != nil && (props == nil || len(props.Accounts) == 0) {
 		name := c.RAG.Name + "-Base"
 		out.RAGBase = NewRAGBaseStack(app, name, &RAGBaseStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(name)}, Config: c})
+		name = c.RAG.Name + "-Lambda"
+		out.RAGLambda = NewRAGLambdaStack(app, name, &RAGLambdaStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(name)}, Config: c, Base: out.RAGBase})
 	}
 	return out
 }

@@ -41,6 +41,9 @@ type RAGBaseStack struct {
 	prefix, partition string
 }
 
+// IndexName is the vector index's name within its vector bucket.
+const IndexName = "chunks"
+
 // GSI1 indexes documents by status: STATUS#<status> / <created_at>.
 const GSI1 = "GSI1"
 
@@ -75,6 +78,7 @@ func NewRAGBaseStack(scope constructs.Construct, id string, props *RAGBaseStackP
 	s.VectorBucket.ApplyRemovalPolicy(retain, nil)
 	s.Index = awss3vectors.NewCfnIndex(s.Stack, jsii.String("Index"), &awss3vectors.CfnIndexProps{
 		VectorBucketArn: s.VectorBucket.AttrVectorBucketArn(),
+		IndexName:       jsii.String(IndexName),
 		DataType:        jsii.String("float32"),
 		Dimension:       jsii.Number(float64(r.VectorDimension)),
 		DistanceMetric:  jsii.String(r.DistanceMetric),

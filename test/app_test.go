@@ -63,7 +63,7 @@ func TestApp(t *testing.T) {
 	t.Run("example estate with CDK validation on", func(t *testing.T) {
 		dir, stderr, err := runApp(t, bin, nil, true)
 		require.NoError(t, err, stderr)
-		assert.Equal(t, []string{"ACME-GenAI-SharedModelsA.template.json", "ACME-GenAI-SharedModelsB.template.json", "ACME-GenAI-SharedModelsC.template.json", "RagAgent-Base.template.json"}, templates(t, dir))
+		assert.Equal(t, []string{"ACME-GenAI-SharedModelsA.template.json", "ACME-GenAI-SharedModelsB.template.json", "ACME-GenAI-SharedModelsC.template.json", "RagAgent-Base.template.json", "RagAgent-Lambda.template.json"}, templates(t, dir))
 		var manifest struct {
 			Artifacts map[string]struct {
 				Environment string `json:"environment"`

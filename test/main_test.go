@@ -58,6 +58,7 @@ func synth(t *testing.T, path string, data []byte, context map[string]any) map[s
 	}
 	if built.RAGBase != nil {
 		out[*built.RAGBase.StackName()] = template(built.RAGBase.Stack)
+		out[*built.RAGLambda.StackName()] = template(built.RAGLambda.Stack)
 	}
 	return out
 }
@@ -68,7 +69,7 @@ func template(s awscdk.Stack) map[string]any {
 
 func TestGoldenTemplates(t *testing.T) {
 	got := synth(t, example, nil, nil)
-	require.Len(t, got, 4)
+	require.Len(t, got, 5)
 	for name, tpl := range got {
 		t.Run(name, func(t *testing.T) {
 			b, err := json.MarshalIndent(tpl, "", "  ")

@@ -138,3 +138,75 @@ func TestRAGKnowledgeBaseRole(t *testing.T) {
 	assert.Contains(t, string(b), `"Service":"bedrock.amazonaws.com"`)
 	assert.Contains(t, string(b), `"aws:SourceAccount":"666666666666"`)
 }
+
+const ragLambda = "RagAgent-Lambda"
+
+func TestRAGFunction(t *testing.T) {
+	tpl := synth(t, example, nil, nil)[ragLambda]
+	require.NotNil(t, tpl)
+	fn := only(t, tpl, "AWS::Lambda::Function")
+	assert.EqualValues(t, 1024, fn["MemorySize"])
+	assert.EqualValues(t, 60, fn["Timeout"])
+	assert.Equal(t, "Image", fn["PackageType"])
+	code, _ := json.Marshal(fn["Code"])
+	assert.Contains(t, string(code), "666666666666.dkr.ecr.us-east-1.")
+	assert.Contains(t, string(code), "rag-agent:1.4.2")
+	vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+	for _, k := range []string{"S3_BUCKET_NAME", "S3_VECTOR_INDEX_NAME", "S3_DOCUMENTS_PREFIX", "DYNAMODB_TABLE_NAME", "BEDROCK_LLM_MODEL_ID",
+		"BEDROCK_EMBEDDING_MODEL_ID", "VECTOR_DIMENSION", "VECTOR_TOP_K", "SIMILARITY_THRESHOLD"} {
+		assert.Contains(t, vars, k)
+	}
+	for _, k := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "BEDROCK_KNOWLEDGE_BASE_ID"} {
+		assert.NotContains(t, vars, k, "reserved, secret, or unset in the example")
+	}
+	assert.Equal(t, "1024", vars["VECTOR_DIMENSION"])
+	// The role comes from the base stack through Go props: an import, not a hand-written export name.
+	role, _ := json.Marshal(fn["Role"])
+	assert.Contains(t, string(role), `"Fn::ImportValue":"RagAgent-Base:ExportsOutputFnGetAttAppRole`)
+	for id, lg := range byType(tpl, "AWS::Logs::LogGroup") {
+		assert.EqualValues(t, 30, lg["RetentionInDays"], id)
+	}
+}
+
+func TestRAGAPI(t *testing.T) {
+	tpl := synth(t, example, nil, nil)[ragLambda]
+	paths := map[string]string{} // resource logical id -> path
+	var walk func(id string) string
+	res := byType(tpl, "AWS::ApiGateway::Resource")
+	walk = func(id string) string {
+		if id == "" {
+			return ""
+		}
+		p := res[id]
+		parent, _ := p["ParentId"].(map[string]any)["Ref"].(string)
+		return walk(parent) + "/" + p["PathPart"].(string)
+	}
+	for id := range res {
+		paths[id] = walk(id)
+	}
+	var routes []string
+	for _, m := range byType(tpl, "AWS::ApiGateway::Method") {
+		ref, _ := m["ResourceId"].(map[string]any)["Ref"].(string)
+		route := m["HttpMethod"].(string) + " " + paths[ref]
+		routes = append(routes, route)
+		assert.Equal(t, "AWS_IAM", m["AuthorizationType"], route)
+		assert.NotNil(t, m["RequestValidatorId"], route)
+		integ := m["Integration"].(map[string]any)
+		assert.Equal(t, "AWS_PROXY", integ["Type"], route)
+		if route == "POST /chat/stream" {
+			assert.Equal(t, "STREAM", integ["ResponseTransferMode"])
+		} else {
+			assert.Nil(t, integ["ResponseTransferMode"], route)
+		}
+	}
+	assert.ElementsMatch(t, []string{"GET /health", "POST /query", "POST /chat", "POST /chat/stream", "GET /documents", "POST /documents/ingest",
+		"POST /documents/upload", "GET /documents/{id}", "DELETE /documents/{id}", "GET /tools"}, routes)
+
+	stage := only(t, tpl, "AWS::ApiGateway::Stage")
+	b, _ := json.Marshal(stage)
+	assert.Contains(t, string(b), `"AccessLogSetting"`)
+	assert.Contains(t, string(b), `"ThrottlingRateLimit":50`)
+	assert.Contains(t, string(b), `"ThrottlingBurstLimit":100`)
+	assoc := only(t, tpl, "AWS::WAFv2::WebACLAssociation")
+	assert.NotNil(t, assoc["WebACLArn"])
+}

@@ -1,0 +1,216 @@
+package stacks
+
+import (
+	"path/filepath"
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/acme/genai-estate/config"
+)
+
+// RAGLambdaStackProps configures the RAG agent's function and API.
+type RAGLambdaStackProps struct {
+	awscdk.StackProps
+	Config *config.Config
+	// Base provides the bucket, index, table and role, as Go values.
+	Base *RAGBaseStack
+}
+
+// RAGLambdaStack is the container-image Lambda behind a REST API.
+type RAGLambdaStack struct {
+	awscdk.Stack
+	Function awslambda.DockerImageFunction
+	API      awsapigateway.RestApi
+	// Routes maps "METHOD /path" to its method, for every seed route.
+	Routes map[string]awsapigateway.Method
+}
+
+// Route is one API route of the seed's REST API.
+type Route struct{ Method, Path string }
+
+// Routes lists the seed's routes; POST /chat/stream streams its response.
+var Routes = []Route{
+	{"GET", "/health"}, {"POST", "/query"}, {"POST", "/chat"}, {"POST", "/chat/stream"},
+	{"GET", "/documents"}, {"POST", "/documents/ingest"}, {"POST", "/documents/upload"},
+	{"GET", "/documents/{id}"}, {"DELETE", "/documents/{id}"}, {"GET", "/tools"},
+}
+
+// NewRAGLambdaStack creates the stack.
+func NewRAGLambdaStack(scope constructs.Construct, id string, props *RAGLambdaStackProps) *RAGLambdaStack {
+	c, r, base := props.Config, props.Config.RAG, props.Base
+	sp := props.StackProps
+	sp.Env = &awscdk.Environment{Account: jsii.String(r.Account), Region: jsii.String(r.Region)}
+	if sp.Description == nil {
+		sp.Description = jsii.String("RAG agent: container-image Lambda behind API Gateway")
+	}
+	s := &RAGLambdaStack{Stack: awscdk.NewStack(scope, jsii.String(id), &sp), Routes: map[string]awsapigateway.Method{}}
+	s.AddDependency(base.Stack, jsii.String("the function uses the base stack's role and resources"))
+
+	var code awslambda.DockerImageCode
+	if r.Image.Repository != "" {
+		repo := awsecr.Repository_FromRepositoryArn(s.Stack, jsii.String("Repository"), jsii.String(r.Image.Repository))
+		code = awslambda.DockerImageCode_FromEcr(repo, &awslambda.EcrImageCodeProps{TagOrDigest: jsii.String(r.Image.Tag)})
+	} else {
+		code = awslambda.DockerImageCode_FromImageAsset(jsii.String(filepath.Join(filepath.Dir(c.File), r.Image.Directory)), nil)
+	}
+	logs := s.logGroup("FunctionLogs", r.Lambda.LogRetentionDays)
+	env := map[string]*string{
+		"S3_BUCKET_NAME":             base.Documents.BucketName(),
+		"S3_DOCUMENTS_PREFIX":        jsii.String(r.DocumentsPrefix),
+		"S3_VECTOR_BUCKET_ARN":       base.VectorBucket.AttrVectorBucketArn(),
+		"S3_VECTOR_INDEX_NAME":       jsii.String(IndexName),
+		"DYNAMODB_TABLE_NAME":        base.Table.TableName(),
+		"BEDROCK_LLM_MODEL_ID":       jsii.String(r.LLMModel),
+		"BEDROCK_EMBEDDING_MODEL_ID": jsii.String(r.EmbeddingModel),
+		"VECTOR_DIMENSION":           jsii.String(strconv.Itoa(r.VectorDimension)),
+		"VECTOR_TOP_K":               jsii.String(strconv.Itoa(r.TopK)),
+		"SIMILARITY_THRESHOLD":       jsii.String(strconv.FormatFloat(r.SimilarityThreshold, 'f', -1, 64)),
+		// The Lambda Web Adapter streams the app's response for /chat/stream.
+		"AWS_LWA_INVOKE_MODE": jsii.String("response_stream"),
+	}
+	if r.KnowledgeBaseID != "" {
+		env["BEDROCK_KNOWLEDGE_BASE_ID"] = jsii.String(r.KnowledgeBaseID)
+	}
+	s.Function = awslambda.NewDockerImageFunction(s.Stack, jsii.String("Function"), &awslambda.DockerImageFunctionProps{
+		Code:        code,
+		Role:        base.AppRole,
+		MemorySize:  jsii.Number(float64(r.Lambda.MemoryMB)),
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(float64(r.Lambda.TimeoutSeconds))),
+		LogGroup:    logs,
+		Environment: &env,
+		Description: jsii.String("RAG agent API (FastAPI in a container image)"),
+	})
+	// The role lives in the base stack; its logging grant lives here, so the
+	// base stack never refers back to this one.
+	awsiam.NewPolicy(s.Stack, jsii.String("FunctionLogging"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{base.AppRole},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"), Resources: jsii.Strings(*logs.LogGroupArn()),
+		})},
+	})
+
+	apiLogs := s.logGroup("ApiAccessLogs", r.Lambda.LogRetentionDays)
+	opts := &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_IAM}
+	if r.API.Auth == "cognito" {
+		pool := awscognito.UserPool_FromUserPoolArn(s.Stack, jsii.String("UserPool"), jsii.String(r.API.UserPoolArn))
+		opts = &awsapigateway.MethodOptions{
+			AuthorizationType: awsapigateway.AuthorizationType_COGNITO,
+			Authorizer:        awsapigateway.NewCognitoUserPoolsAuthorizer(s.Stack, jsii.String("Authorizer"), &awsapigateway.CognitoUserPoolsAuthorizerProps{CognitoUserPools: &[]awscognito.IUserPool{pool}}),
+		}
+	}
+	apiProps := &awsapigateway.RestApiProps{
+		RestApiName:           jsii.String(r.Name + "-Api"),
+		Description:           jsii.String("RAG agent REST API"),
+		EndpointConfiguration: &awsapigateway.EndpointConfiguration{Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL}},
+		CloudWatchRole:        jsii.Bool(true),
+		DefaultMethodOptions:  opts,
+		DeployOptions: &awsapigateway.StageOptions{
+			StageName:            jsii.String("v1"),
+			ThrottlingRateLimit:  jsii.Number(r.API.RateLimit),
+			ThrottlingBurstLimit: jsii.Number(float64(r.API.BurstLimit)),
+			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(apiLogs),
+			AccessLogFormat:      awsapigateway.AccessLogFormat_JsonWithStandardFields(nil),
+			LoggingLevel:         awsapigateway.MethodLoggingLevel_ERROR,
+			TracingEnabled:       jsii.Bool(true),
+		},
+	}
+	if len(r.API.CorsOrigins) > 0 {
+		apiProps.DefaultCorsPreflightOptions = &awsapigateway.CorsOptions{
+			AllowOrigins: jsii.Strings(r.API.CorsOrigins...),
+			AllowMethods: jsii.Strings("GET", "POST", "DELETE", "OPTIONS"),
+		}
+	}
+	s.API = awsapigateway.NewRestApi(s.Stack, jsii.String("Api"), apiProps)
+	validator := s.API.AddRequestValidator(jsii.String("Validator"), &awsapigateway.RequestValidatorOptions{ValidateRequestBody: jsii.Bool(true), ValidateRequestParameters: jsii.Bool(true)})
+
+	buffered := awsapigateway.NewLambdaIntegration(s.Function, nil)
+	streamed := awsapigateway.NewLambdaIntegration(s.Function, &awsapigateway.LambdaIntegrationOptions{ResponseTransferMode: awsapigateway.ResponseTransferMode_STREAM})
+	resources := map[string]awsapigateway.IResource{"": s.API.Root()}
+	for _, rt := range Routes {
+		res := s.resource(resources, rt.Path)
+		integration := buffered
+		if rt.Path == "/chat/stream" {
+			integration = streamed
+		}
+		s.Routes[rt.Method+" "+rt.Path] = res.AddMethod(jsii.String(rt.Method), integration, &awsapigateway.MethodOptions{RequestValidator: validator})
+	}
+
+	// Managed common and bad-input rules in front of the API.
+	acl := awswafv2.NewCfnWebACL(s.Stack, jsii.String("WebAcl"), &awswafv2.CfnWebACLProps{
+		Scope:            jsii.String("REGIONAL"),
+		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: &awswafv2.CfnWebACL_AllowActionProperty{}},
+		VisibilityConfig: visibility(r.Name + "Api"),
+		Rules: &[]any{
+			managedRule("AWSManagedRulesCommonRuleSet", 0),
+			managedRule("AWSManagedRulesKnownBadInputsRuleSet", 1),
+		},
+	})
+	awswafv2.NewCfnWebACLAssociation(s.Stack, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
+		ResourceArn: s.API.DeploymentStage().StageArn(), WebAclArn: acl.AttrArn(),
+	})
+
+	s.suppressions(r.API.Auth)
+	awscdk.NewCfnOutput(s.Stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: s.API.Url()})
+	awscdk.Tags_Of(s.Stack).Add(jsii.String("genai:managed-by"), jsii.String("genai-estate"), nil)
+	awscdk.Tags_Of(s.Stack).Add(jsii.String("genai:org"), jsii.String(c.Org), nil)
+	return s
+}
+
+// resource returns the API resource of a path, creating its parents once.
+func (s *RAGLambdaStack) resource(known map[string]awsapigateway.IResource, path string) awsapigateway.IResource {
+	if r, ok := known[path]; ok {
+		return r
+	}
+	parent, part := filepath.Dir(path), filepath.Base(path)
+	if parent == "/" {
+		parent = ""
+	}
+	r := s.resource(known, parent).AddResource(jsii.String(part), nil)
+	known[path] = r
+	return r
+}
+
+func (s *RAGLambdaStack) logGroup(id string, days int) awslogs.LogGroup {
+	lg := awslogs.NewLogGroup(s.Stack, jsii.String(id), &awslogs.LogGroupProps{RemovalPolicy: awscdk.RemovalPolicy_RETAIN})
+	lg.Node().DefaultChild().(awscdk.CfnResource).AddPropertyOverride(jsii.String("RetentionInDays"), days)
+	return lg
+}
+
+func visibility(name string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
+	return &awswafv2.CfnWebACL_VisibilityConfigProperty{CloudWatchMetricsEnabled: jsii.Bool(true), SampledRequestsEnabled: jsii.Bool(true), MetricName: jsii.String(name)}
+}
+
+func managedRule(name string, priority int) *awswafv2.CfnWebACL_RuleProperty {
+	return &awswafv2.CfnWebACL_RuleProperty{
+		Name: jsii.String(name), Priority: jsii.Number(float64(priority)),
+		OverrideAction:   &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}},
+		Statement:        &awswafv2.CfnWebACL_StatementProperty{ManagedRuleGroupStatement: &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{VendorName: jsii.String("AWS"), Name: jsii.String(name)}},
+		VisibilityConfig: visibility(name),
+	}
+}
+
+// suppressions carry the two findings that are decisions, not defects.
+func (s *RAGLambdaStack) suppressions(auth string) {
+	if auth != "cognito" {
+		cdknag.NagSuppressions_AddResourceSuppressions(s.API, &[]*cdknag.NagPackSuppression{{
+			Id:     jsii.String("AwsSolutions-COG4"),
+			Reason: jsii.String("rag.api.auth is iam: every method requires SigV4-signed IAM authorization instead of a Cognito authorizer (set auth: cognito to use one)."),
+		}}, jsii.Bool(true))
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(s.API, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM4"),
+		Reason:    jsii.String("API Gateway's account-level logging role uses the AWS managed policy AWS documents for exactly this purpose."),
+		AppliesTo: &[]any{jsii.String("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")},
+	}}, jsii.Bool(true))
+}
