@@ -2,11 +2,20 @@ package test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/stacks"
 )
 
 const ragBase = "RagAgent-Base"
@@ -209,4 +218,47 @@ func TestRAGAPI(t *testing.T) {
 	assert.Contains(t, string(b), `"ThrottlingBurstLimit":100`)
 	assoc := only(t, tpl, "AWS::WAFv2::WebACLAssociation")
 	assert.NotNil(t, assoc["WebACLArn"])
+}
+
+// The other image and auth options: a local Dockerfile built as an asset, a
+// Cognito authorizer and CORS, still with no security finding.
+func TestRAGVariant(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "agent"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "agent", "Dockerfile"), []byte("FROM public.ecr.aws/lambda/python:3.12\n"), 0o644))
+	data, err := os.ReadFile(example)
+	require.NoError(t, err)
+	variant := strings.Replace(string(data), `    repository: arn:aws:ecr:us-east-1:666666666666:repository/rag-agent
+    tag: "1.4.2"`, `    directory: agent
+  api:
+    auth: cognito
+    userPoolArn: arn:aws:cognito-idp:us-east-1:666666666666:userpool/us-east-1_abc123
+    corsOrigins: [https://rag.example.com]`, 1)
+	require.NotEqual(t, string(data), variant)
+	path := filepath.Join(dir, "estate.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(variant), 0o644))
+
+	c, err := config.Load(path)
+	require.NoError(t, err)
+	e, err := estate.Build(c)
+	require.NoError(t, err)
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	built := stacks.Build(app, e, nil)
+	tpl := template(built.RAGLambda.Stack)
+
+	fn := only(t, tpl, "AWS::Lambda::Function")
+	code, _ := json.Marshal(fn["Code"])
+	assert.Contains(t, string(code), "container-assets", "the image is built from the directory as an asset")
+	cors := 0
+	for _, m := range byType(tpl, "AWS::ApiGateway::Method") {
+		if m["HttpMethod"] == "OPTIONS" {
+			cors++
+			continue
+		}
+		assert.Equal(t, "COGNITO_USER_POOLS", m["AuthorizationType"])
+	}
+	assert.Positive(t, cors, "CORS preflight methods")
+	ann := assertions.Annotations_FromStack(built.RAGLambda.Stack)
+	assert.Empty(t, *ann.FindError(jsii.String("*"), assertions.Match_AnyValue()))
+	assert.Empty(t, *ann.FindWarning(jsii.String("*"), assertions.Match_AnyValue()))
 }
