@@ -139,7 +139,7 @@ func Secrets(vars any) []string {
 		if !literal || strings.HasPrefix(v, "{{resolve:") {
 			continue
 		}
-		pointer := slices.ContainsFunc([]string{"_ARN", "_NAME", "_ID", "_URL", "_URI", "_TTL", "_PATH", "_SECONDS"}, func(suffix string) bool {
+		pointer := slices.ContainsFunc([]string{"_ARN", "_ARNS", "_NAME", "_ID", "_URL", "_URI", "_TTL", "_PATH", "_SECONDS"}, func(suffix string) bool {
 			return strings.HasSuffix(strings.ToUpper(k), suffix)
 		})
 		if accessKeyID.MatchString(v) || (secretName.MatchString(k) && !pointer && v != "") {

@@ -39,8 +39,50 @@ type IdentityProvider struct {
 
 // Central is the gateway account.
 type Central struct {
-	Account string `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"^[0-9]{12}$"`
-	Region  string `yaml:"region" doc:"Region of the gateway." required:"true" schema:"region"`
+	Account         string   `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"^[0-9]{12}$"`
+	Region          string   `yaml:"region" doc:"Region of the gateway." required:"true" schema:"region"`
+	OidcProviderArn string   `yaml:"oidcProviderArn,omitempty" doc:"ARN of an existing IAM OIDC provider for the issuer in the central account; imported instead of created."`
+	Gateway         *Gateway `yaml:"gateway,omitempty" doc:"The gateway service; without it the central stack holds only the IdP."`
+}
+
+// Gateway is the ECS Fargate gateway, its load balancer, cache and routing data.
+type Gateway struct {
+	Image                string   `yaml:"image" doc:"ECR image URI with a tag or @sha256 digest." required:"true"`
+	CPU                  int      `yaml:"cpu,omitempty" doc:"Task CPU units. Default 1024."`
+	MemoryMB             int      `yaml:"memoryMb,omitempty" doc:"Task memory in MB. Default 2048."`
+	Port                 int      `yaml:"port,omitempty" doc:"Container port. Default 8080."`
+	HealthCheckPath      string   `yaml:"healthCheckPath,omitempty" doc:"Target group health check path. Default /health."`
+	ARM64                bool     `yaml:"arm64,omitempty" doc:"Run on ARM64 (Graviton) instead of x86_64."`
+	DesiredCount         int      `yaml:"desiredCount,omitempty" doc:"Tasks at deploy. Default 2."`
+	MinCount             int      `yaml:"minCount,omitempty" doc:"Autoscaling minimum. Default 2."`
+	MaxCount             int      `yaml:"maxCount,omitempty" doc:"Autoscaling maximum. Default 10."`
+	TargetCPUPercent     int      `yaml:"targetCpuPercent,omitempty" doc:"Scale on CPU at this utilisation. Default 60."`
+	RequestsPerTarget    int      `yaml:"requestsPerTarget,omitempty" doc:"Scale on ALB requests per target. Default 1000."`
+	LogRetentionDays     int      `yaml:"logRetentionDays,omitempty" doc:"Days to keep gateway logs. Default 30."`
+	CredentialTTLSeconds int      `yaml:"credentialTtlSeconds,omitempty" doc:"TTL of cached STS credentials, 900-3600. Default 900."`
+	ClientSecretArns     []string `yaml:"clientSecretArns,omitempty" doc:"Secrets Manager ARNs of the IdP client secret(s) the gateway may read."`
+	CertificateArn       string   `yaml:"certificateArn" doc:"ACM certificate ARN of the HTTPS listener." required:"true"`
+	InternetFacing       bool     `yaml:"internetFacing,omitempty" doc:"Internet-facing ALB; default internal."`
+	IngressCidrs         []string `yaml:"ingressCidrs,omitempty" doc:"CIDRs admitted to the ALB. Default 0.0.0.0/0 when internet-facing, the VPC's CIDR when internal."`
+	AllowPlainHTTP       bool     `yaml:"allowPlainHttp,omitempty" doc:"Serve plain HTTP too (flagged at synth). Default: HTTP only redirects."`
+	VPC                  *VPC     `yaml:"vpc,omitempty" doc:"Import an existing VPC; default a new one with two AZs."`
+	CacheNodeType        string   `yaml:"cacheNodeType,omitempty" doc:"ElastiCache node type. Default cache.t4g.small."`
+	CacheReplicas        int      `yaml:"cacheReplicas,omitempty" doc:"Read replicas; Multi-AZ when above 0. Default 1."`
+}
+
+// VPC imports an existing VPC without lookups.
+type VPC struct {
+	ID                string   `yaml:"id" doc:"vpc-... id." required:"true"`
+	CIDR              string   `yaml:"cidr" doc:"The VPC's IPv4 CIDR." required:"true"`
+	AvailabilityZones []string `yaml:"availabilityZones" doc:"AZs of the subnets, in order." required:"true"`
+	PublicSubnetIDs   []string `yaml:"publicSubnetIds,omitempty" doc:"One per AZ; needed for an internet-facing ALB."`
+	PrivateSubnetIDs  []string `yaml:"privateSubnetIds" doc:"One per AZ, with egress; tasks and cache run here." required:"true"`
+}
+
+// Quota is a use case's rate limit, enforced by the gateway.
+type Quota struct {
+	RequestsPerMinute int `yaml:"requestsPerMinute,omitempty" json:"requestsPerMinute,omitempty" doc:"Requests per minute."`
+	TokensPerMinute   int `yaml:"tokensPerMinute,omitempty" json:"tokensPerMinute,omitempty" doc:"Tokens per minute."`
 }
 
 // Limits are IAM quotas that an account may have raised.
@@ -75,6 +117,7 @@ type UseCase struct {
 	Description  string   `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
 	Subjects     []string `yaml:"subjects" doc:"The IdP token sub values that identify this use case." required:"true"`
 	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel." enum:"perProvider,multiModel"`
+	Quota        Quota    `yaml:"quota,omitempty" doc:"Rate limits the gateway applies to this use case."`
 	Access       []Access `yaml:"access,omitempty" doc:"Models this use case may call through its own role."`
 }
 

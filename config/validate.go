@@ -54,8 +54,12 @@ func validate(c *Config, r *Reporter) {
 	v.groups()
 	v.vendors()
 	v.rag()
+	v.gateway()
 	if c.RAG != nil {
 		c.RAG.Defaults()
+	}
+	if c.Central.Gateway != nil {
+		c.Central.Gateway.Defaults()
 	}
 }
 

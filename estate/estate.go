@@ -33,6 +33,8 @@ var InvokeActions = []string{"bedrock:InvokeModel", "bedrock:InvokeModelWithResp
 type Estate struct {
 	Config   *config.Config
 	Accounts []*Account // sorted by name
+	// Routing holds each use case's routing parameter for the gateway.
+	Routing []Parameter
 }
 
 // Account is the plan of one shared model account.
@@ -144,6 +146,7 @@ func Build(c *config.Config) (*Estate, error) {
 		e.Accounts = append(e.Accounts, a)
 	}
 	sort.Slice(e.Accounts, func(x, y int) bool { return e.Accounts[x].Name < e.Accounts[y].Name })
+	e.Routing = routing(e, rep)
 	if err := rep.List.Err(); err != nil {
 		return nil, err
 	}

@@ -55,6 +55,8 @@ func contextString(app awscdk.App, key, def string) string {
 
 // Estate is every stack built for an estate.
 type Estate struct {
+	// Central is nil when -c accounts limits the build to model accounts.
+	Central       *CentralStack
 	ModelAccounts []*ModelAccountStack
 	// RAGBase and RAGLambda are nil when the config has no rag section.
 	RAGBase   *RAGBaseStack
@@ -98,6 +100,10 @@ func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 			}
 			out.ModelAccounts = append(out.ModelAccounts, s)
 		}
+	}
+	if props == nil || len(props.Accounts) == 0 {
+		name := CentralStackName(c)
+		out.Central = NewCentralStack(app, name, &CentralStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(name)}, Estate: e})
 	}
 	if c.RAG != nil && (props == nil || len(props.Accounts) == 0) {
 		name := c.RAG.Name + "-Base"

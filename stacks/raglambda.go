@@ -64,7 +64,7 @@ func NewRAGLambdaStack(scope constructs.Construct, id string, props *RAGLambdaSt
 	} else {
 		code = awslambda.DockerImageCode_FromImageAsset(jsii.String(filepath.Join(filepath.Dir(c.File), r.Image.Directory)), nil)
 	}
-	logs := s.logGroup("FunctionLogs", r.Lambda.LogRetentionDays)
+	logs := retainedLogGroup(s.Stack, "FunctionLogs", r.Lambda.LogRetentionDays)
 	env := map[string]*string{
 		"S3_BUCKET_NAME":             base.Documents.BucketName(),
 		"S3_DOCUMENTS_PREFIX":        jsii.String(r.DocumentsPrefix),
@@ -100,7 +100,7 @@ func NewRAGLambdaStack(scope constructs.Construct, id string, props *RAGLambdaSt
 		})},
 	})
 
-	apiLogs := s.logGroup("ApiAccessLogs", r.Lambda.LogRetentionDays)
+	apiLogs := retainedLogGroup(s.Stack, "ApiAccessLogs", r.Lambda.LogRetentionDays)
 	opts := &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_IAM}
 	if r.API.Auth == "cognito" {
 		pool := awscognito.UserPool_FromUserPoolArn(s.Stack, jsii.String("UserPool"), jsii.String(r.API.UserPoolArn))
@@ -181,8 +181,10 @@ func (s *RAGLambdaStack) resource(known map[string]awsapigateway.IResource, path
 	return r
 }
 
-func (s *RAGLambdaStack) logGroup(id string, days int) awslogs.LogGroup {
-	lg := awslogs.NewLogGroup(s.Stack, jsii.String(id), &awslogs.LogGroupProps{RemovalPolicy: awscdk.RemovalPolicy_RETAIN})
+// retainedLogGroup is a log group kept on delete, with an exact retention in
+// days (the L2 takes only an enum).
+func retainedLogGroup(scope constructs.Construct, id string, days int) awslogs.LogGroup {
+	lg := awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{RemovalPolicy: awscdk.RemovalPolicy_RETAIN})
 	lg.Node().DefaultChild().(awscdk.CfnResource).AddPropertyOverride(jsii.String("RetentionInDays"), days)
 	return lg
 }

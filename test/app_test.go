@@ -63,7 +63,7 @@ func TestApp(t *testing.T) {
 	t.Run("example estate with CDK validation on", func(t *testing.T) {
 		dir, stderr, err := runApp(t, bin, nil, true)
 		require.NoError(t, err, stderr)
-		assert.Equal(t, []string{"ACME-GenAI-SharedModelsA.template.json", "ACME-GenAI-SharedModelsB.template.json", "ACME-GenAI-SharedModelsC.template.json", "RagAgent-Base.template.json", "RagAgent-Lambda.template.json"}, templates(t, dir))
+		assert.Equal(t, []string{"ACME-GenAI-SharedModelsA.template.json", "ACME-GenAI-SharedModelsB.template.json", "ACME-GenAI-SharedModelsC.template.json", "ACME-GenAIGateway-Central.template.json", "RagAgent-Base.template.json", "RagAgent-Lambda.template.json"}, templates(t, dir))
 		var manifest struct {
 			Artifacts map[string]struct {
 				Environment string `json:"environment"`
@@ -76,6 +76,7 @@ func TestApp(t *testing.T) {
 		assert.Equal(t, "aws://222222222222/us-east-1", manifest.Artifacts["ACME-GenAI-SharedModelsA"].Environment)
 		assert.Equal(t, "aws://444444444444/us-west-2", manifest.Artifacts["ACME-GenAI-SharedModelsC"].Environment)
 		assert.Equal(t, "aws://666666666666/us-east-1", manifest.Artifacts["RagAgent-Base"].Environment)
+		assert.Equal(t, "aws://111111111111/us-east-1", manifest.Artifacts["ACME-GenAIGateway-Central"].Environment)
 	})
 
 	t.Run("accounts context", func(t *testing.T) {

@@ -56,6 +56,9 @@ func synth(t *testing.T, path string, data []byte, context map[string]any) map[s
 	for _, s := range built.ModelAccounts {
 		out[*s.StackName()] = template(s.Stack)
 	}
+	if built.Central != nil {
+		out[*built.Central.StackName()] = template(built.Central.Stack)
+	}
 	if built.RAGBase != nil {
 		out[*built.RAGBase.StackName()] = template(built.RAGBase.Stack)
 		out[*built.RAGLambda.StackName()] = template(built.RAGLambda.Stack)
@@ -69,7 +72,7 @@ func template(s awscdk.Stack) map[string]any {
 
 func TestGoldenTemplates(t *testing.T) {
 	got := synth(t, example, nil, nil)
-	require.Len(t, got, 5)
+	require.Len(t, got, 6)
 	for name, tpl := range got {
 		t.Run(name, func(t *testing.T) {
 			b, err := json.MarshalIndent(tpl, "", "  ")

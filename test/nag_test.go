@@ -26,7 +26,7 @@ func TestNoSecurityFindings(t *testing.T) {
 	built := stacks.Build(app, e, nil)
 	require.NotEmpty(t, built.ModelAccounts)
 	require.NotNil(t, built.RAGBase)
-	all := []awscdk.Stack{built.RAGBase.Stack, built.RAGLambda.Stack}
+	all := []awscdk.Stack{built.Central.Stack, built.RAGBase.Stack, built.RAGLambda.Stack}
 	for _, s := range built.ModelAccounts {
 		all = append(all, s.Stack)
 	}

@@ -71,8 +71,13 @@ func TestAddingUseCaseOnlyAdds(t *testing.T) {
 	before := synth(t, example, nil, nil)
 	after := synth(t, "grown.yaml", grown, nil)
 	require.Equal(t, len(before), len(after))
+	// Where UseCaseE lands: its role and policies, and its routing parameter.
+	wantAdded := map[string][]string{
+		"ACME-GenAI-SharedModelsA":  {"UseCaseERole6CB464D3", "UseCaseEAnthropicPolicyAD1D3960", "UseCaseEMetaPolicy62C227F8"},
+		"ACME-GenAIGateway-Central": {"RoutingUseCaseE68D7F474"},
+	}
 	for name, tpl := range before {
-		if name != "ACME-GenAI-SharedModelsA" { // the RAG stacks are untouched too
+		if wantAdded[name] == nil {
 			assert.Equal(t, tpl, after[name], "%s must not change", name)
 			continue
 		}
@@ -90,7 +95,7 @@ func TestAddingUseCaseOnlyAdds(t *testing.T) {
 				}
 			}
 		}
-		assert.ElementsMatch(t, []string{"UseCaseERole6CB464D3", "UseCaseEAnthropicPolicyAD1D3960", "UseCaseEMetaPolicy62C227F8"}, added)
+		assert.ElementsMatch(t, wantAdded[name], added, name)
 	}
 }
 

@@ -1,0 +1,87 @@
+package estate
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/acme/genai-estate/config"
+)
+
+// SSM parameter value limits (standard and advanced tier).
+const (
+	MaxStandardParameter = 4096
+	MaxAdvancedParameter = 8192
+)
+
+// Routing is what the gateway needs to serve one use case.
+type Routing struct {
+	UseCase              string       `json:"useCase"`
+	Subjects             []string     `json:"subjects"`
+	CredentialTTLSeconds int          `json:"credentialTtlSeconds"`
+	Quota                config.Quota `json:"quota"`
+	Routes               []Route      `json:"routes"`
+}
+
+// Route is one role the use case may assume, and what it may call with it.
+type Route struct {
+	AccountName string              `json:"accountName"`
+	Account     string              `json:"account"`
+	RoleArn     string              `json:"roleArn"`
+	Via         string              `json:"via"` // the use case itself, or the group it belongs to
+	Models      map[string][]string `json:"models"`
+}
+
+// Parameter is a routing document ready to publish.
+type Parameter struct {
+	UseCase  string
+	Name     string // SSM parameter name
+	Value    string // JSON
+	Advanced bool
+}
+
+// RoutingPath is the SSM path under which the routing parameters live.
+func RoutingPath(c *config.Config) string { return "/" + c.Org + "/GenAIGateway/routing" }
+
+// roleArn is computed from the naming convention, so the central stack needs
+// no reference into the model accounts.
+func roleArn(a *Account, r *Role) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, a.Account, r.Name)
+}
+
+// routing builds every use case's parameter, sorted by use case, and checks
+// the SSM size limits.
+func routing(e *Estate, rep *config.Reporter) []Parameter {
+	c := e.Config
+	ttl := 900
+	if c.Central.Gateway != nil && c.Central.Gateway.CredentialTTLSeconds > 0 {
+		ttl = c.Central.Gateway.CredentialTTLSeconds
+	}
+	var out []Parameter
+	for i, u := range c.UseCases {
+		doc := Routing{UseCase: u.Name, Subjects: slices.Sorted(slices.Values(u.Subjects)), CredentialTTLSeconds: ttl, Quota: u.Quota, Routes: []Route{}}
+		for _, a := range e.Accounts {
+			for _, r := range a.Roles {
+				via := ""
+				switch {
+				case r.Kind == "useCase" && r.Name.Subject == u.Name:
+					via = "useCase"
+				case r.Kind == "group" && slices.Contains(r.Members, u.Name):
+					via = "group:" + r.Name.Subject
+				default:
+					continue
+				}
+				doc.Routes = append(doc.Routes, Route{AccountName: a.Name, Account: a.Account, RoleArn: roleArn(a, r), Via: via, Models: r.Grants})
+			}
+		}
+		b, _ := json.Marshal(doc)
+		p := Parameter{UseCase: u.Name, Name: RoutingPath(c) + "/" + u.Name, Value: string(b), Advanced: len(b) > MaxStandardParameter}
+		if len(b) > MaxAdvancedParameter {
+			rep.Add(fmt.Sprintf("useCases[%d].name", i), "grant fewer models or regions per role, or split the use case", "routing data of %s is %d bytes, %d over SSM's advanced-parameter limit of %d", u.Name, len(b), len(b)-MaxAdvancedParameter, MaxAdvancedParameter)
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b Parameter) int { return strings.Compare(a.UseCase, b.UseCase) })
+	return out
+}
