@@ -180,3 +180,33 @@ func TestVendorTrust(t *testing.T) {
 		})
 	}
 }
+
+func TestRoutingParameterTiers(t *testing.T) {
+	tests := []struct {
+		name     string
+		models   int
+		advanced bool
+		err      string
+	}{
+		{"small is standard", 2, false, ""},
+		{"over 4 KB is advanced", 40, true, ""},
+		{"over 8 KB is an error", 80, false, "over SSM's advanced-parameter limit of 8192"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := load(t, ", limits: {managedPoliciesPerRole: 25}", manyModels(tc.models, "U"))
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				assert.Contains(t, err.Error(), "useCases[0].name")
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, e.Routing, 1)
+			p := e.Routing[0]
+			assert.Equal(t, "/ACME/GenAIGateway/routing/U", p.Name)
+			assert.Equal(t, tc.advanced, p.Advanced, "%d bytes", len(p.Value))
+			assert.Contains(t, p.Value, `"roleArn":"arn:aws:iam::222222222222:role/ACME-GenAI-U-BedrockInvokeRole"`)
+		})
+	}
+}

@@ -96,7 +96,7 @@ func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 			if first == nil {
 				first = s
 			} else {
-				s.AddDependency(first.Stack, jsii.String("the first stack owns the account's OIDC provider"))
+				s.AddStackDependency(first.Stack, jsii.String("the first stack owns the account's OIDC provider"))
 			}
 			out.ModelAccounts = append(out.ModelAccounts, s)
 		}

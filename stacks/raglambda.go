@@ -55,7 +55,7 @@ func NewRAGLambdaStack(scope constructs.Construct, id string, props *RAGLambdaSt
 		sp.Description = jsii.String("RAG agent: container-image Lambda behind API Gateway")
 	}
 	s := &RAGLambdaStack{Stack: awscdk.NewStack(scope, jsii.String(id), &sp), Routes: map[string]awsapigateway.Method{}}
-	s.AddDependency(base.Stack, jsii.String("the function uses the base stack's role and resources"))
+	s.AddStackDependency(base.Stack, jsii.String("the function uses the base stack's role and resources"))
 
 	var code awslambda.DockerImageCode
 	if r.Image.Repository != "" {
