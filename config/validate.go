@@ -45,7 +45,12 @@ func validate(c *Config, r *Reporter) {
 	v.field("capability", c.Capability, false)
 	v.idp()
 	v.account("central.account", c.Central.Account)
-	v.region("central.region", c.Central.Region, true)
+	if v.region("central.region", c.Central.Region, true) && c.Central.OidcProviderArn != "" && c.IdentityProvider.IssuerURL != "" {
+		central := ModelAccount{Account: c.Central.Account, Regions: []string{c.Central.Region}}
+		if want := c.OIDCProviderArn(central); c.Central.OidcProviderArn != want {
+			v.r.Add("central.oidcProviderArn", fmt.Sprintf("use %q: the provider for this issuer in the central account (or remove the field to create it)", want), "%q is not the OIDC provider of issuer %s in account %s", c.Central.OidcProviderArn, c.IdentityProvider.IssuerURL, c.Central.Account)
+		}
+	}
 	v.limits("limits", c.Limits)
 	v.tags()
 	v.models()
