@@ -21,6 +21,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/acme/genai-estate/iampolicy"
 )
 
 // Stateful resource types whose data must survive a stack deletion.
@@ -229,7 +231,7 @@ type statement map[string]any
 
 func (s statement) str(k string) string { v, _ := s[k].(string); return v }
 
-func (s statement) list(k string) []string { return strs(s[k]) }
+func (s statement) list(k string) []string { return iampolicy.Strings(s[k]) }
 
 func statements(doc any) []statement {
 	m, _ := doc.(map[string]any)
@@ -253,7 +255,7 @@ func conditions(s statement) map[string][]string {
 	c, _ := s["Condition"].(map[string]any)
 	eq, _ := c["StringEquals"].(map[string]any)
 	for k, v := range eq {
-		out[k] = strs(v)
+		out[k] = iampolicy.Strings(v)
 	}
 	return out
 }
@@ -270,27 +272,9 @@ func hasKeySuffix(cond map[string][]string, suffix string) bool {
 func anyValue(principal any, want string) bool {
 	m, _ := principal.(map[string]any)
 	for _, v := range m {
-		if slices.Contains(strs(v), want) {
+		if slices.Contains(iampolicy.Strings(v), want) {
 			return true
 		}
 	}
 	return false
-}
-
-func strs(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return []string{v}
-	case []any:
-		var out []string
-		for _, x := range v {
-			if s, ok := x.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	case []string:
-		return v
-	}
-	return nil
 }

@@ -11,6 +11,8 @@ package iameval
 import (
 	"regexp"
 	"strings"
+
+	"github.com/acme/genai-estate/iampolicy"
 )
 
 // Request is one API call to authorise.
@@ -75,23 +77,23 @@ func applies(st map[string]any, r Request) bool {
 	if _, ok := st["Principal"]; ok && !principalMatches(st["Principal"], r.Principal) {
 		return false
 	}
-	if a, ok := st["Action"]; ok && !anyMatch(strs(a), r.Action, true) {
+	if a, ok := st["Action"]; ok && !anyMatch(iampolicy.Strings(a), r.Action, true) {
 		return false
 	}
-	if a, ok := st["NotAction"]; ok && anyMatch(strs(a), r.Action, true) {
+	if a, ok := st["NotAction"]; ok && anyMatch(iampolicy.Strings(a), r.Action, true) {
 		return false
 	}
-	if res, ok := st["Resource"]; ok && !anyMatch(strs(res), r.Resource, false) {
+	if res, ok := st["Resource"]; ok && !anyMatch(iampolicy.Strings(res), r.Resource, false) {
 		return false
 	}
-	if res, ok := st["NotResource"]; ok && anyMatch(strs(res), r.Resource, false) {
+	if res, ok := st["NotResource"]; ok && anyMatch(iampolicy.Strings(res), r.Resource, false) {
 		return false
 	}
 	cond, _ := st["Condition"].(map[string]any)
 	for op, kv := range cond {
 		keys, _ := kv.(map[string]any)
 		for key, want := range keys {
-			if !condition(op, strs(want), r.Context[key]) {
+			if !condition(op, iampolicy.Strings(want), r.Context[key]) {
 				return false
 			}
 		}
@@ -105,7 +107,7 @@ func principalMatches(p any, caller map[string]string) bool {
 	}
 	pm, _ := p.(map[string]any)
 	for kind, v := range pm {
-		for _, want := range strs(v) {
+		for _, want := range iampolicy.Strings(v) {
 			if want == "*" || (caller[kind] != "" && caller[kind] == want) {
 				return true
 			}
@@ -213,22 +215,4 @@ func glob(pattern, s string, fold bool) bool {
 	b.WriteString("$")
 	ok, _ := regexp.MatchString(b.String(), s)
 	return ok
-}
-
-func strs(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return []string{v}
-	case []any:
-		var out []string
-		for _, x := range v {
-			if s, ok := x.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	case []string:
-		return v
-	}
-	return nil
 }

@@ -61,3 +61,23 @@ func (d Document) Value() map[string]any {
 	}
 	return v
 }
+
+// Strings reads a policy field that may be one string or a list of them, as
+// IAM allows for Action, Resource and condition values.
+func Strings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	case []string:
+		return v
+	}
+	return nil
+}

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/estate"
@@ -160,15 +159,7 @@ func TestCentralCache(t *testing.T) {
 
 // Every use case gets a routing parameter; a new use case gets one with no code change.
 func TestCentralRouting(t *testing.T) {
-	data, err := os.ReadFile(example)
-	require.NoError(t, err)
-	var doc map[string]any
-	require.NoError(t, yaml.Unmarshal(data, &doc))
-	var extra []any
-	require.NoError(t, yaml.Unmarshal([]byte(useCaseE), &extra))
-	doc["useCases"] = append(doc["useCases"].([]any), extra...)
-	grown, err := yaml.Marshal(doc)
-	require.NoError(t, err)
+	grown := withUseCaseE(t)
 	tpl := synth(t, "grown.yaml", grown, nil)[central]
 	params := map[string]map[string]any{}
 	for _, p := range byType(tpl, "AWS::SSM::Parameter") {

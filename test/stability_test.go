@@ -56,8 +56,9 @@ const useCaseE = `
         models: [anthropic.claude-3-haiku-20240307-v1:0, meta.llama3-8b-instruct-v1:0]
 `
 
-// Adding a use case adds its resources and changes nothing that exists.
-func TestAddingUseCaseOnlyAdds(t *testing.T) {
+// withUseCaseE is the example estate with UseCaseE appended.
+func withUseCaseE(t *testing.T) []byte {
+	t.Helper()
 	data, err := os.ReadFile(example)
 	require.NoError(t, err)
 	var doc map[string]any
@@ -67,6 +68,12 @@ func TestAddingUseCaseOnlyAdds(t *testing.T) {
 	doc["useCases"] = append(doc["useCases"].([]any), extra...)
 	grown, err := yaml.Marshal(doc)
 	require.NoError(t, err)
+	return grown
+}
+
+// Adding a use case adds its resources and changes nothing that exists.
+func TestAddingUseCaseOnlyAdds(t *testing.T) {
+	grown := withUseCaseE(t)
 
 	before := synth(t, example, nil, nil)
 	after := synth(t, "grown.yaml", grown, nil)
