@@ -63,6 +63,21 @@ type Estate struct {
 	RAGLambda *RAGLambdaStack
 }
 
+// Stacks lists every stack built, in a stable order.
+func (e *Estate) Stacks() []awscdk.Stack {
+	var out []awscdk.Stack
+	if e.Central != nil {
+		out = append(out, e.Central.Stack)
+	}
+	for _, s := range e.ModelAccounts {
+		out = append(out, s.Stack)
+	}
+	if e.RAGBase != nil {
+		out = append(out, e.RAGBase.Stack, e.RAGLambda.Stack)
+	}
+	return out
+}
+
 // BuildProps says which parts of an estate to build.
 type BuildProps struct {
 	// Accounts limits the build to these model accounts; empty means all.

@@ -6,15 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
-	"github.com/acme/genai-estate/stacks"
 )
 
 const central = "ACME-GenAIGateway-Central"
@@ -207,12 +202,7 @@ func TestCentralVariant(t *testing.T) {
       privateSubnetIds: [subnet-0bbbbbbbbbbbbbbb1, subnet-0bbbbbbbbbbbbbbb2]
 `, 1), "cacheReplicas: 1", "cacheReplicas: 0", 1)
 	require.NotEqual(t, string(data), variant)
-	c, err := config.Parse("variant.yaml", []byte(variant))
-	require.NoError(t, err)
-	e, err := estate.Build(c)
-	require.NoError(t, err)
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
-	built := stacks.Build(app, e, nil)
+	built := build(t, "variant.yaml", []byte(variant), nil)
 	tpl := template(built.Central.Stack)
 
 	assert.Empty(t, byType(tpl, "AWS::EC2::VPC"), "imported, not created")

@@ -34,8 +34,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// synth builds every stack of a config and returns each template by stack name.
-func synth(t *testing.T, path string, data []byte, context map[string]any) map[string]map[string]any {
+// build plans a config (read from path when data is nil) and adds its stacks
+// to a fresh app, as app.go does.
+func build(t *testing.T, path string, data []byte, context map[string]any) *stacks.Estate {
 	t.Helper()
 	if data == nil {
 		var err error
@@ -46,22 +47,20 @@ func synth(t *testing.T, path string, data []byte, context map[string]any) map[s
 	require.NoError(t, err)
 	e, err := estate.Build(c)
 	require.NoError(t, err)
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &context})
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &context, Outdir: jsii.String(t.TempDir())})
 	props := &stacks.BuildProps{}
 	if a, ok := context["accounts"].(string); ok {
 		props.Accounts = []string{a}
 	}
-	built := stacks.Build(app, e, props)
+	return stacks.Build(app, e, props)
+}
+
+// synth builds every stack of a config and returns each template by stack name.
+func synth(t *testing.T, path string, data []byte, context map[string]any) map[string]map[string]any {
+	t.Helper()
 	out := map[string]map[string]any{}
-	for _, s := range built.ModelAccounts {
-		out[*s.StackName()] = template(s.Stack)
-	}
-	if built.Central != nil {
-		out[*built.Central.StackName()] = template(built.Central.Stack)
-	}
-	if built.RAGBase != nil {
-		out[*built.RAGBase.StackName()] = template(built.RAGBase.Stack)
-		out[*built.RAGLambda.StackName()] = template(built.RAGLambda.Stack)
+	for _, s := range build(t, path, data, context).Stacks() {
+		out[*s.StackName()] = template(s)
 	}
 	return out
 }

@@ -9,27 +9,13 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
-	"github.com/acme/genai-estate/stacks"
 )
 
 // Every stack of the example passes cdk-nag's AwsSolutions pack and the
 // toolkit's own checks with no finding at all: a new one fails this test.
 func TestNoSecurityFindings(t *testing.T) {
-	c, err := config.Load(example)
-	require.NoError(t, err)
-	e, err := estate.Build(c)
-	require.NoError(t, err)
-	app := awscdk.NewApp(nil)
-	built := stacks.Build(app, e, nil)
-	require.NotEmpty(t, built.ModelAccounts)
-	require.NotNil(t, built.RAGBase)
-	all := []awscdk.Stack{built.Central.Stack, built.RAGBase.Stack, built.RAGLambda.Stack}
-	for _, s := range built.ModelAccounts {
-		all = append(all, s.Stack)
-	}
+	all := build(t, example, nil, nil).Stacks()
+	require.Len(t, all, 6)
 	any := assertions.Match_AnyValue()
 	for _, s := range all {
 		ann := assertions.Annotations_FromStack(s)
@@ -44,13 +30,8 @@ func TestNoSecurityFindings(t *testing.T) {
 
 // The packs Build applies are live: a careless bucket in the same app is caught.
 func TestNagIsApplied(t *testing.T) {
-	c, err := config.Load(example)
-	require.NoError(t, err)
-	e, err := estate.Build(c)
-	require.NoError(t, err)
-	app := awscdk.NewApp(nil)
-	stacks.Build(app, e, nil)
-	planted := awscdk.NewStack(app, jsii.String("Planted"), nil)
+	built := build(t, example, nil, nil)
+	planted := awscdk.NewStack(awscdk.Stage_Of(built.Central.Stack), jsii.String("Planted"), nil)
 	awss3.NewBucket(planted, jsii.String("Careless"), nil)
 	errs := assertions.Annotations_FromStack(planted).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-S10")))
 	assert.Len(t, *errs, 1, "AwsSolutions-S10 (no TLS enforcement) must fire")

@@ -7,15 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
-	"github.com/acme/genai-estate/stacks"
 )
 
 const ragBase = "RagAgent-Base"
@@ -238,12 +233,7 @@ func TestRAGVariant(t *testing.T) {
 	path := filepath.Join(dir, "estate.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(variant), 0o644))
 
-	c, err := config.Load(path)
-	require.NoError(t, err)
-	e, err := estate.Build(c)
-	require.NoError(t, err)
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
-	built := stacks.Build(app, e, nil)
+	built := build(t, path, nil, nil)
 	tpl := template(built.RAGLambda.Stack)
 
 	fn := only(t, tpl, "AWS::Lambda::Function")
