@@ -55,6 +55,9 @@ func Parse(file string, data []byte) (*Config, error) {
 	return cfg, nil
 }
 
+// DefaultPath is the example estate's config, read when no other is named.
+const DefaultPath = "config/usecases.yaml"
+
 // Report returns a Reporter that locates later (plan-time) errors in this config.
 func (c *Config) Report() *Reporter { return &Reporter{File: c.File, Pos: c.Pos} }
 

@@ -14,7 +14,7 @@ import (
 )
 
 // DefaultConfig is the config read when the `config` context key is unset.
-const DefaultConfig = "config/usecases.yaml"
+const DefaultConfig = config.DefaultPath
 
 // FromContext plans the estate named by the app's context, in pure Go:
 // `config` (a path) and `accounts` (comma-separated model account names).

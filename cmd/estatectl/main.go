@@ -1,15 +1,26 @@
-// Command estatectl checks the use-case/model matrix without CDK or node.
+// Command estatectl checks the use-case/model matrix and reviews what it
+// deploys, without CDK or node:
 //
-//	estatectl validate [-c config/usecases.yaml]   same checks as synth; exit 1 on errors
-//	estatectl schema                                print the config's JSON Schema
+//	estatectl validate [-c config]                 same checks as synth; exit 1 on errors
+//	estatectl schema                               print the config's JSON Schema
+//	estatectl matrix  [-c config] [-json] [SOURCE] who can call which model where
+//	estatectl diagram [-c config] [SOURCE]         Mermaid diagram of the estate
+//	estatectl plan -base SOURCE -head SOURCE       what a change does to access
+//
+// SOURCE is a cdk.out directory (default) or a config file, whose plan is
+// reviewed without synthesizing.
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
+	"github.com/acme/genai-estate/access"
+	"github.com/acme/genai-estate/assembly"
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/estate"
 )
@@ -17,31 +28,74 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 const usage = `usage:
-  estatectl validate [-c path]   check a config as synth does (default config/usecases.yaml)
-  estatectl schema               print the config's JSON Schema`
+  estatectl validate [-c config]           check a config as synth does
+  estatectl schema                         print the config's JSON Schema
+  estatectl matrix [-c config] [-json] [-fail-on excess] [SOURCE]
+                                           who can call which model where, and what exceeds the config
+  estatectl diagram [-c config] [-detail auto|full|summary] [SOURCE]
+                                           Mermaid diagram of the estate
+  estatectl plan -base SOURCE -head SOURCE [-base-config F] [-head-config F] [-json] [-fail-on broadening,replacement]
+                                           access gained and lost, roles and policies added, removed, replaced
 
-// run returns the exit code: 0 ok, 1 invalid config, 2 bad usage.
+SOURCE is a cdk.out directory (default cdk.out) or a config file (its plan,
+without synthesizing). -c is the config a cdk.out was synthesized from
+(default config/usecases.yaml; "" to skip the comparison).
+Exit codes: 0 ok, 1 invalid config or unreadable input, 2 bad usage,
+3 a -fail-on condition was met.`
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitInvalid = 1
+	exitUsage   = 2
+	exitFailOn  = 3
+)
+
+// run returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
-		return 2
+		return exitUsage
 	}
-	switch args[0] {
-	case "schema":
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "unknown command %q\n%s\n", args[0], usage)
+		return exitUsage
+	}
+	return cmd(args[1:], stdout, stderr)
+}
+
+var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
+	"schema": func(args []string, stdout, stderr io.Writer) int {
 		stdout.Write(config.Schema())
-		return 0
-	case "validate":
-		fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		path := fs.String("c", "config/usecases.yaml", "config file")
-		if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
-			fmt.Fprintln(stderr, usage)
-			return 2
+		return exitOK
+	},
+	"validate": func(args []string, stdout, stderr io.Writer) int {
+		fs := flags("validate", stderr)
+		path := fs.String("c", config.DefaultPath, "config file")
+		if !parse(fs, args, 0, stderr) {
+			return exitUsage
 		}
 		return validate(*path, stdout, stderr)
+	},
+	"matrix":  matrix,
+	"diagram": diagramCmd,
+	"plan":    planCmd,
+}
+
+func flags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses flags and allows at most maxArgs positional arguments.
+func parse(fs *flag.FlagSet, args []string, maxArgs int, stderr io.Writer) bool {
+	if err := fs.Parse(args); err != nil || fs.NArg() > maxArgs {
+		fmt.Fprintln(stderr, usage)
+		return false
 	}
-	fmt.Fprintf(stderr, "unknown command %q\n%s\n", args[0], usage)
-	return 2
+	return true
 }
 
 // validate runs the config checks and the plan's limit checks: everything
@@ -59,9 +113,110 @@ func validate(path string, stdout, stderr io.Writer) int {
 				}
 			}
 			fmt.Fprintf(stdout, "%s: ok: %d model accounts, %d roles, %d managed policies\n", path, len(e.Accounts), roles, policies)
-			return 0
+			return exitOK
 		}
 	}
 	fmt.Fprintln(stderr, err)
-	return 1
+	return exitInvalid
+}
+
+// source is what a review reads: the IAM of an estate and, when known, the
+// config's plan it is compared with.
+type source struct {
+	inv *access.Inventory
+	e   *estate.Estate
+}
+
+// load reads a cdk.out directory (with the config it came from, if any) or a
+// config file alone.
+func load(src, cfg string) (*source, error) {
+	fi, err := os.Stat(src)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		cfg = src
+	}
+	s := &source{}
+	if cfg != "" {
+		c, err := config.Load(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if s.e, err = estate.Build(c); err != nil {
+			return nil, err
+		}
+	}
+	if !fi.IsDir() {
+		s.inv = access.FromEstate(s.e, src)
+		return s, nil
+	}
+	stacks, err := assembly.Read(src)
+	if err != nil {
+		return nil, err
+	}
+	s.inv = access.FromAssembly(stacks, src)
+	return s, nil
+}
+
+func (s *source) matrix() *access.Matrix {
+	if s.e == nil {
+		return access.Evaluate(s.inv, access.Options{})
+	}
+	return access.Review(s.inv, s.e)
+}
+
+func matrix(args []string, stdout, stderr io.Writer) int {
+	fs := flags("matrix", stderr)
+	cfg := fs.String("c", config.DefaultPath, "config the cdk.out was synthesized from")
+	asJSON := fs.Bool("json", false, "print JSON instead of Markdown")
+	failOn := fs.String("fail-on", "", "excess: exit 3 when anything grants more than the config asks, or less")
+	if !parse(fs, args, 1, stderr) || !oneOf(*failOn, stderr, "", "excess") {
+		return exitUsage
+	}
+	s, err := load(argOr(fs, "cdk.out"), *cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitInvalid
+	}
+	m := s.matrix()
+	if *asJSON {
+		writeJSON(stdout, m)
+	} else {
+		m.Markdown(stdout)
+	}
+	if *failOn == "excess" && len(m.Excess)+len(m.Missing) > 0 {
+		fmt.Fprintf(stderr, "%d grants beyond the config, %d missing\n", len(m.Excess), len(m.Missing))
+		return exitFailOn
+	}
+	return exitOK
+}
+
+func argOr(fs *flag.FlagSet, def string) string {
+	if fs.NArg() > 0 {
+		return fs.Arg(0)
+	}
+	return def
+}
+
+// oneOf checks a comma-separated flag value against its allowed words.
+func oneOf(v string, stderr io.Writer, allowed ...string) bool {
+	for _, w := range strings.Split(v, ",") {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || w == a
+		}
+		if !ok {
+			fmt.Fprintf(stderr, "-fail-on: unknown condition %q (want one of %s)\n", w, strings.Join(allowed[1:], ", "))
+			return false
+		}
+	}
+	return true
+}
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
 }

@@ -1,0 +1,168 @@
+package access
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/iameval"
+	"github.com/acme/genai-estate/iampolicy"
+)
+
+var bedrockArn = regexp.MustCompile(`^arn:([^:]+):bedrock:([^:]*):([^:]*):(foundation-model|inference-profile|application-inference-profile)/(.+)$`)
+
+// Made-up models and actions: a role that allows them grants more than it lists.
+const probeModel = "probe.unlisted-model-v1:0"
+
+var probeActions = []string{"bedrock:CreateModelCustomizationJob", "bedrock:DeleteGuardrail", "bedrock:PutModelInvocationLoggingConfiguration", "iam:PassRole", "sts:AssumeRole"}
+
+// roleGrants finds every model the role's policies allow, trying each model a
+// policy names in each region seen, and reports made-up models or actions
+// that get through.
+func roleGrants(r *Role, opts Options) ([]grant, *Matrix) {
+	m := &Matrix{}
+	part := partitionOf(r.Arn)
+	regions := map[string]bool{r.Region: true}
+	for _, x := range opts.Regions[r.Account] {
+		regions[x] = true
+	}
+	fms, profiles, apps := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, p := range r.Policies {
+		if p.AWSManaged {
+			m.Excess = append(m.Excess, Finding{r.Account, r.Name, fmt.Sprintf("AWS managed policy %s is attached; its grants are not evaluated here", p.Name)})
+			continue
+		}
+		for _, st := range statements(p.Document) {
+			for _, res := range iampolicy.Strings(st["Resource"]) {
+				g := bedrockArn.FindStringSubmatch(res)
+				if g == nil {
+					continue
+				}
+				if strings.ContainsAny(res, "*?") && st["Effect"] == "Allow" {
+					m.Excess = append(m.Excess, Finding{r.Account, r.Name, fmt.Sprintf("policy %s allows %s: a wildcard reaches models the config does not list", p.Name, res)})
+					continue
+				}
+				if g[2] != "" {
+					regions[g[2]] = true
+				}
+				switch g[4] {
+				case "foundation-model":
+					fms[g[5]] = true
+				case "inference-profile":
+					profiles[g[5]] = true
+				default:
+					apps[g[5]] = true
+				}
+			}
+		}
+	}
+	delete(regions, "")
+	var out []grant
+	for _, region := range slices.Sorted(maps.Keys(regions)) {
+		ctx := map[string][]string{"aws:RequestedRegion": {region}}
+		for _, id := range slices.Sorted(maps.Keys(fms)) {
+			if g, ok := invoke(r, fmt.Sprintf("arn:%s:bedrock:%s::foundation-model/%s", part, region, id), ctx); ok {
+				g.region, g.model, g.kind = region, id, FoundationModel
+				out = append(out, g)
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(profiles)) {
+			if g, ok := profileGrant(r, opts, m, region, id); ok {
+				out = append(out, g)
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(apps)) {
+			if g, ok := invoke(r, fmt.Sprintf("arn:%s:bedrock:%s:%s:application-inference-profile/%s", part, region, r.Account, id), ctx); ok {
+				g.region, g.model, g.kind = region, id, ApplicationProfile
+				out = append(out, g)
+			}
+		}
+		for _, arn := range []string{
+			fmt.Sprintf("arn:%s:bedrock:%s::foundation-model/%s", part, region, probeModel),
+			fmt.Sprintf("arn:%s:bedrock:%s:%s:inference-profile/us.%s", part, region, r.Account, probeModel),
+			fmt.Sprintf("arn:%s:bedrock:%s:%s:application-inference-profile/probe", part, region, r.Account),
+		} {
+			if _, ok := invoke(r, arn, ctx); ok {
+				m.Excess = append(m.Excess, Finding{r.Account, r.Name, fmt.Sprintf("allows invoking %s, a model no policy names: a wildcard grant", arn)})
+			}
+		}
+	}
+	for _, action := range probeActions {
+		if ok, pols := allowed(r, iameval.Request{Action: action, Resource: "*"}); ok {
+			m.Excess = append(m.Excess, Finding{r.Account, r.Name, fmt.Sprintf("allows %s (policy %s): beyond invoking models", action, strings.Join(pols, ", "))})
+		}
+	}
+	return out, m
+}
+
+// profileGrant is a cross-region inference profile invoked from one region:
+// it needs the profile's ARN there and the model in every destination region
+// with the profile named in bedrock:InferenceProfileArn.
+func profileGrant(r *Role, opts Options, m *Matrix, region, id string) (grant, bool) {
+	part := partitionOf(r.Arn)
+	arn := fmt.Sprintf("arn:%s:bedrock:%s:%s:inference-profile/%s", part, region, r.Account, id)
+	g, ok := invoke(r, arn, map[string][]string{"aws:RequestedRegion": {region}})
+	if !ok {
+		return g, false
+	}
+	g.region, g.model, g.kind = region, id, InferenceProfile
+	model, known := opts.Catalog.Lookup(id)
+	if !known || model.InferenceProfile == nil {
+		return g, true // destinations unknown: the profile's own ARN is what we can judge
+	}
+	p := model.InferenceProfile
+	type dest struct{ arn, region string }
+	var dests []dest
+	for _, d := range p.Regions {
+		dests = append(dests, dest{fmt.Sprintf("arn:%s:bedrock:%s::foundation-model/%s", part, d, p.Model), d})
+	}
+	if p.Global {
+		dests = append(dests, dest{fmt.Sprintf("arn:%s:bedrock:::foundation-model/%s", part, p.Model), "unspecified"})
+	}
+	var broken []string
+	for _, d := range dests {
+		via, ok := invoke(r, d.arn, map[string][]string{"bedrock:InferenceProfileArn": {arn}, "aws:RequestedRegion": {d.region}})
+		if !ok || len(via.actions) < len(g.actions) {
+			broken = append(broken, d.arn)
+			continue
+		}
+		g.policies = uniq(append(g.policies, via.policies...))
+	}
+	if len(broken) > 0 {
+		m.Missing = append(m.Missing, Finding{r.Account, r.Name, fmt.Sprintf("%s is granted in %s but not %s: calls through the profile fail", id, region, strings.Join(broken, ", "))})
+		return g, false
+	}
+	return g, true
+}
+
+// invoke reports which invoke actions the role allows on a resource, and the policies that allow them.
+func invoke(r *Role, resource string, ctx map[string][]string) (grant, bool) {
+	var g grant
+	for _, a := range estate.InvokeActions {
+		if ok, pols := allowed(r, iameval.Request{Action: a, Resource: resource, Context: ctx}); ok {
+			g.actions = append(g.actions, a)
+			g.policies = uniq(append(g.policies, pols...))
+		}
+	}
+	return g, len(g.actions) > 0
+}
+
+// allowed evaluates the role's identity policies together: a Deny in any wins.
+func allowed(r *Role, req iameval.Request) (bool, []string) {
+	var by []string
+	for _, p := range r.Policies {
+		if p.Document == nil {
+			continue
+		}
+		switch d, _ := iameval.Evaluate(p.Document, req); d {
+		case iameval.ExplicitDeny:
+			return false, nil
+		case iameval.Allow:
+			by = append(by, p.Name)
+		}
+	}
+	return len(by) > 0, by
+}

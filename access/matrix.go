@@ -1,0 +1,328 @@
+package access
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/acme/genai-estate/catalog"
+	"github.com/acme/genai-estate/iameval"
+	"github.com/acme/genai-estate/iampolicy"
+)
+
+// Principal kinds.
+const (
+	Token   = "token"   // a web-identity token of the IdP: issuer, audience, subject
+	Vendor  = "vendor"  // an AWS principal with an external id
+	Service = "service" // an AWS service principal
+)
+
+// Principal is someone who may assume a role.
+type Principal struct {
+	Kind       string `json:"kind"`
+	Issuer     string `json:"issuer,omitempty"`
+	Audience   string `json:"audience,omitempty"`
+	Subject    string `json:"subject,omitempty"`
+	AWS        string `json:"aws,omitempty"` // account id or role ARN of a vendor
+	ExternalID string `json:"externalId,omitempty"`
+	Service    string `json:"service,omitempty"`
+	// Name is the use case or vendor the config gives this principal, when known.
+	Name string `json:"name,omitempty"`
+	// probe marks a made-up principal that no grant should admit.
+	probe string
+}
+
+// Key identifies the principal regardless of the names a config gives it.
+func (p Principal) Key() string {
+	switch p.Kind {
+	case Token:
+		return "token " + p.Issuer + " aud=" + p.Audience + " sub=" + p.Subject
+	case Vendor:
+		return "vendor " + p.AWS + " externalId=" + p.ExternalID
+	}
+	return "service " + p.Service
+}
+
+// String is the principal as a reviewer reads it.
+func (p Principal) String() string {
+	switch p.Kind {
+	case Token:
+		return fmt.Sprintf("sub %s (aud %s)", p.Subject, p.Audience)
+	case Vendor:
+		return fmt.Sprintf("%s with external id %s", p.AWS, p.ExternalID)
+	}
+	return p.Service
+}
+
+// Model kinds.
+const (
+	FoundationModel    = "foundation model"
+	InferenceProfile   = "inference profile"
+	ApplicationProfile = "application inference profile"
+)
+
+// Entry is one line of the matrix: a principal may assume a role and, through
+// it, invoke a model in a region. Model is empty for a role that grants none.
+type Entry struct {
+	Principal   Principal `json:"principal"`
+	Account     string    `json:"account"`
+	AccountName string    `json:"accountName,omitempty"`
+	Role        string    `json:"role"`
+	RoleArn     string    `json:"roleArn"`
+	Region      string    `json:"region,omitempty"`
+	Model       string    `json:"model,omitempty"`
+	Kind        string    `json:"kind,omitempty"`
+	Actions     []string  `json:"actions,omitempty"`
+	Policies    []string  `json:"policies,omitempty"`
+}
+
+// Key identifies the grant (not the policies that carry it).
+func (e Entry) Key() string {
+	return strings.Join([]string{e.Principal.Key(), e.Account, e.Role, e.Region, e.Model}, "|")
+}
+
+// Finding is a grant beyond the config, or one the config asks for that the
+// estate does not give.
+type Finding struct {
+	Account string `json:"account"`
+	Role    string `json:"role"`
+	Problem string `json:"problem"`
+}
+
+// Matrix is who can call which model where.
+type Matrix struct {
+	Source  string    `json:"source"`
+	Config  string    `json:"config,omitempty"`
+	Entries []Entry   `json:"entries"`
+	Excess  []Finding `json:"excess"`
+	Missing []Finding `json:"missing"`
+}
+
+// grant is what a role allows, before it is paired with principals.
+type grant struct {
+	region, model, kind string
+	actions, policies   []string
+}
+
+// Options tune an evaluation.
+type Options struct {
+	// Catalog gives inference profiles' destination regions; default the embedded one.
+	Catalog *catalog.Catalog
+	// Regions adds regions to try per account (a config's account regions).
+	Regions map[string][]string
+	// Principals adds principals to try (a config's subjects and vendors).
+	Principals []Principal
+}
+
+// Evaluate tries every principal that any trust policy (or opts) names, plus
+// made-up ones, against every role, and every model that any permission
+// policy names, plus made-up ones, against every role that someone can assume.
+// Made-up principals or models that get through are reported as excess.
+func Evaluate(inv *Inventory, opts Options) *Matrix {
+	if opts.Catalog == nil {
+		opts.Catalog = catalog.Default()
+	}
+	m := &Matrix{Source: inv.Source, Entries: []Entry{}, Excess: []Finding{}, Missing: []Finding{}}
+	principals := candidates(inv, opts.Principals)
+	for _, r := range inv.Roles {
+		var grants []grant
+		var found *Matrix // what evaluating the role's permissions found
+		for _, p := range principals {
+			if !assumable(r, p) {
+				continue
+			}
+			if p.probe != "" {
+				m.Excess = append(m.Excess, Finding{r.Account, r.Name, fmt.Sprintf("trust admits %s: it is broader than the principals it lists", p.probe)})
+				continue
+			}
+			if found == nil {
+				grants, found = roleGrants(r, opts)
+			}
+			if p.Kind == Service && len(grants) == 0 {
+				continue // service roles matter here only when they reach Bedrock
+			}
+			m.Excess = append(m.Excess, found.Excess...)
+			m.Missing = append(m.Missing, found.Missing...)
+			found.Excess, found.Missing = nil, nil
+			if len(grants) == 0 {
+				m.Entries = append(m.Entries, Entry{Principal: p, Account: r.Account, Role: r.Name, RoleArn: r.Arn})
+			}
+			for _, g := range grants {
+				m.Entries = append(m.Entries, Entry{Principal: p, Account: r.Account, Role: r.Name, RoleArn: r.Arn,
+					Region: g.region, Model: g.model, Kind: g.kind, Actions: g.actions, Policies: g.policies})
+			}
+		}
+	}
+	sortEntries(m.Entries)
+	sortFindings(m.Excess)
+	sortFindings(m.Missing)
+	return m
+}
+
+func sortEntries(es []Entry) {
+	sort.SliceStable(es, func(i, j int) bool { return es[i].Key() < es[j].Key() })
+}
+
+// candidates collects the principals named in trust policies and opts, and
+// one made-up principal of each kind per variation a trust might miss.
+func candidates(inv *Inventory, extra []Principal) []Principal {
+	seen := map[string]bool{}
+	var out []Principal
+	add := func(p Principal) {
+		if k := p.Key() + p.probe; !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	subs, auds := map[string][]string{}, map[string][]string{}
+	vendors := map[string][]string{} // principal -> external ids
+	var services []string
+	for _, p := range extra {
+		switch p.Kind {
+		case Token:
+			subs[p.Issuer] = append(subs[p.Issuer], p.Subject)
+			auds[p.Issuer] = append(auds[p.Issuer], p.Audience)
+		case Vendor:
+			vendors[p.AWS] = append(vendors[p.AWS], p.ExternalID)
+		}
+	}
+	for _, r := range inv.Roles {
+		for _, st := range statements(r.Trust) {
+			cond, _ := st["Condition"].(map[string]any)
+			for _, kv := range cond {
+				keys, _ := kv.(map[string]any)
+				for k, v := range keys {
+					if iss, ok := strings.CutSuffix(k, ":sub"); ok {
+						subs[iss] = append(subs[iss], iampolicy.Strings(v)...)
+					}
+					if iss, ok := strings.CutSuffix(k, ":aud"); ok {
+						auds[iss] = append(auds[iss], iampolicy.Strings(v)...)
+					}
+				}
+			}
+			pr, _ := st["Principal"].(map[string]any)
+			for _, aws := range iampolicy.Strings(pr["AWS"]) {
+				vendors[normalizeAWS(aws)] = append(vendors[normalizeAWS(aws)], externalIDs(cond)...)
+			}
+			services = append(services, iampolicy.Strings(pr["Service"])...)
+		}
+	}
+	for _, iss := range sortedKeys(subs, auds) {
+		ss, as := uniq(subs[iss]), uniq(auds[iss])
+		for _, a := range as {
+			for _, s := range ss {
+				add(Principal{Kind: Token, Issuer: iss, Audience: a, Subject: s})
+			}
+			add(Principal{Kind: Token, Issuer: iss, Audience: a, Subject: "unlisted-subject", probe: "a token of any other subject"})
+		}
+		for _, s := range ss {
+			add(Principal{Kind: Token, Issuer: iss, Audience: "unlisted-audience", Subject: s, probe: "a token of another audience"})
+		}
+	}
+	var ids []string
+	for _, v := range sortedKeys(vendors) {
+		for _, x := range uniq(vendors[v]) {
+			add(Principal{Kind: Vendor, AWS: v, ExternalID: x})
+			ids = append(ids, x)
+		}
+		add(Principal{Kind: Vendor, AWS: v, probe: "the vendor's principal without an external id"})
+		add(Principal{Kind: Vendor, AWS: v, ExternalID: "unlisted-external-id", probe: "the vendor's principal with another external id"})
+	}
+	for _, x := range uniq(ids) {
+		add(Principal{Kind: Vendor, AWS: "arn:aws:iam::000000000000:role/unlisted", ExternalID: x, probe: "another AWS account's principal"})
+	}
+	for _, s := range uniq(services) {
+		add(Principal{Kind: Service, Service: s})
+	}
+	return out
+}
+
+// normalizeAWS writes an account principal as its 12-digit id, so a config's
+// vendor and a template's root ARN are the same principal.
+func normalizeAWS(p string) string {
+	if a, ok := strings.CutSuffix(p, ":root"); ok {
+		return a[strings.LastIndex(a, ":")+1:]
+	}
+	return p
+}
+
+func externalIDs(cond map[string]any) []string {
+	var out []string
+	for _, kv := range cond {
+		keys, _ := kv.(map[string]any)
+		for k, v := range keys {
+			if strings.EqualFold(k, "sts:ExternalId") {
+				out = append(out, iampolicy.Strings(v)...)
+			}
+		}
+	}
+	return out
+}
+
+// assumable evaluates the role's trust policy for the principal's call to STS.
+func assumable(r *Role, p Principal) bool {
+	req := iameval.Request{Context: map[string][]string{}}
+	switch p.Kind {
+	case Token:
+		// STS finds the provider for the token's issuer in the role's own account.
+		req.Action = "sts:AssumeRoleWithWebIdentity"
+		req.Principal = map[string]string{"Federated": fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", partitionOf(r.Arn), r.Account, p.Issuer)}
+		req.Context[p.Issuer+":aud"] = []string{p.Audience}
+		req.Context[p.Issuer+":sub"] = []string{p.Subject}
+	case Vendor:
+		req.Action = "sts:AssumeRole"
+		caller := p.AWS
+		if len(caller) == 12 {
+			caller = fmt.Sprintf("arn:%s:iam::%s:root", partitionOf(r.Arn), caller)
+		}
+		req.Principal = map[string]string{"AWS": caller}
+		if p.ExternalID != "" {
+			req.Context["sts:ExternalId"] = []string{p.ExternalID}
+		}
+	case Service:
+		req.Action = "sts:AssumeRole"
+		req.Principal = map[string]string{"Service": p.Service}
+		req.Context["aws:SourceAccount"] = []string{r.Account}
+	}
+	req.Resource = r.Arn
+	d, _ := iameval.Evaluate(r.Trust, req)
+	return d == iameval.Allow
+}
+
+func partitionOf(arn string) string {
+	if p := strings.Split(arn, ":"); len(p) > 1 {
+		return p[1]
+	}
+	return "aws"
+}
+
+func statements(doc any) []map[string]any {
+	m, _ := doc.(map[string]any)
+	var out []map[string]any
+	switch s := m["Statement"].(type) {
+	case []any:
+		for _, x := range s {
+			if st, ok := x.(map[string]any); ok {
+				out = append(out, st)
+			}
+		}
+	case map[string]any:
+		out = append(out, s)
+	}
+	return out
+}
+
+func uniq(s []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(s)))
+}
+
+func sortedKeys(ms ...map[string][]string) []string {
+	var out []string
+	for _, m := range ms {
+		for k := range m {
+			out = append(out, k)
+		}
+	}
+	return uniq(out)
+}

@@ -1,0 +1,146 @@
+// Package assembly reads a CDK cloud assembly (cdk.out) the way CloudFormation
+// would see it: each stack's template with its account and region, and its
+// intrinsic functions resolved as far as a review needs (Ref, Fn::GetAtt,
+// Fn::Join, Fn::Sub, Fn::Select, Fn::Split).
+package assembly
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Stack is one CloudFormation stack of the assembly.
+type Stack struct {
+	Name      string
+	Account   string
+	Region    string
+	Partition string
+	Resources map[string]Resource // by logical id
+}
+
+// Resource is one template resource; Properties are resolved.
+type Resource struct {
+	Type       string
+	Properties map[string]any
+}
+
+// Read loads every stack of the assembly in dir, sorted by name. A nested
+// assembly (a CDK Stage) is read too.
+func Read(dir string) ([]*Stack, error) {
+	var out []*Stack
+	if err := read(dir, &out); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+type manifest struct {
+	Artifacts map[string]struct {
+		Type        string `json:"type"`
+		Environment string `json:"environment"`
+		Properties  struct {
+			TemplateFile  string `json:"templateFile"`
+			StackName     string `json:"stackName"`
+			DirectoryName string `json:"directoryName"`
+		} `json:"properties"`
+	} `json:"artifacts"`
+}
+
+func read(dir string, out *[]*Stack) error {
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return fmt.Errorf("%s is not a cloud assembly: %w (run `npx cdk synth` to create it)", dir, err)
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
+	}
+	for id, a := range m.Artifacts {
+		switch a.Type {
+		case "cdk:cloud-assembly":
+			if err := read(filepath.Join(dir, a.Properties.DirectoryName), out); err != nil {
+				return err
+			}
+		case "aws:cloudformation:stack":
+			account, region, ok := parseEnv(a.Environment)
+			if !ok {
+				return fmt.Errorf("stack %s has environment %q: every stack needs an explicit account and region to be reviewed", id, a.Environment)
+			}
+			name := a.Properties.StackName
+			if name == "" {
+				name = id
+			}
+			s, err := load(filepath.Join(dir, a.Properties.TemplateFile), name, account, region)
+			if err != nil {
+				return err
+			}
+			*out = append(*out, s)
+		}
+	}
+	return nil
+}
+
+func parseEnv(env string) (account, region string, ok bool) {
+	rest, found := strings.CutPrefix(env, "aws://")
+	account, region, _ = strings.Cut(rest, "/")
+	if !found || len(account) != 12 || region == "" || strings.HasPrefix(region, "unknown") {
+		return "", "", false
+	}
+	return account, region, true
+}
+
+type template struct {
+	Parameters map[string]struct {
+		Default any `json:"Default"`
+	} `json:"Parameters"`
+	Resources map[string]struct {
+		Type       string         `json:"Type"`
+		Properties map[string]any `json:"Properties"`
+	} `json:"Resources"`
+}
+
+func load(path, name, account, region string) (*Stack, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var t template
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s := &Stack{Name: name, Account: account, Region: region, Partition: Partition(region), Resources: map[string]Resource{}}
+	r := &resolver{s: s, t: &t}
+	for id, res := range t.Resources {
+		props, _ := r.resolve(res.Properties).(map[string]any)
+		s.Resources[id] = Resource{Type: res.Type, Properties: props}
+	}
+	return s, nil
+}
+
+// Partition is the ARN partition of a region.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// ResourceIDs lists the logical ids of one type, sorted.
+func (s *Stack) ResourceIDs(typ string) []string {
+	var ids []string
+	for id, r := range s.Resources {
+		if r.Type == typ {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
