@@ -3,4 +3,3 @@ package main
 import "io"
 
 func diagramCmd(args []string, stdout, stderr io.Writer) int { return 2 }
-func planCmd(args []string, stdout, stderr io.Writer) int    { return 2 }

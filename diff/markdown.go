@@ -1,0 +1,95 @@
+package diff
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/acme/genai-estate/access"
+)
+
+// Summary is the plan in one line.
+func (p *Plan) Summary() string {
+	counts := map[string]int{}
+	for _, c := range p.Changes {
+		counts[c.Kind+" "+c.Resource]++
+	}
+	var parts []string
+	for _, k := range []string{"added role", "removed role", "replaced role", "modified role", "added policy", "removed policy", "replaced policy", "modified policy"} {
+		if n := counts[k]; n > 0 {
+			kind, res, _ := strings.Cut(k, " ")
+			parts = append(parts, fmt.Sprintf("%d %s %s", n, kind, plural(n, res)))
+		}
+	}
+	roles := "no role or policy changes"
+	if len(parts) > 0 {
+		roles = strings.Join(parts, ", ")
+	}
+	return fmt.Sprintf("%d %s gained, %d lost; %s", len(p.Gained), plural(len(p.Gained), "grant"), len(p.Lost), roles)
+}
+
+func plural(n int, word string) string {
+	switch {
+	case n == 1:
+		return word
+	case strings.HasSuffix(word, "y"):
+		return word[:len(word)-1] + "ies"
+	}
+	return word + "s"
+}
+
+// Markdown writes the plan for a pull-request comment.
+func (p *Plan) Markdown(w io.Writer) {
+	fmt.Fprintf(w, "## Access plan\n\nFrom `%s` to `%s`: **%s**.\n\n", p.Base, p.Head, p.Summary())
+	if p.Replacements() > 0 {
+		fmt.Fprintf(w, "> [!WARNING]\n> %d %s: a replaced role is deleted and created again, so sessions on it end and the gateway must use the new ARN.\n\n", p.Replacements(), plural(p.Replacements(), "replacement"))
+	}
+	grants(w, "Access gained", p.Gained)
+	grants(w, "Access lost", p.Lost)
+	fmt.Fprint(w, "### Roles and policies\n\n")
+	if len(p.Changes) == 0 {
+		fmt.Fprint(w, "No role or policy changes.\n\n")
+	} else {
+		fmt.Fprint(w, "| change | account | resource | name | note |\n|---|---|---|---|---|\n")
+		for _, c := range p.Changes {
+			kind, name := c.Kind, "`"+c.Name+"`"
+			if c.Kind == Replaced {
+				kind = "**replaced** ⚠️"
+				if c.From != c.Name {
+					name = "`" + c.From + "` → `" + c.Name + "`"
+				}
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", kind, p.account(c.Account), c.Resource, name, c.Note)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(p.NewExcess) > 0 {
+		fmt.Fprint(w, "### New grants beyond the config\n\n")
+		for _, f := range p.NewExcess {
+			fmt.Fprintf(w, "- %s `%s`: %s\n", f.Account, f.Role, f.Problem)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func withName(name, account string) string {
+	if name == "" {
+		return account
+	}
+	return name + " (" + account + ")"
+}
+
+func (p *Plan) account(id string) string { return withName(p.AccountNames[id], id) }
+
+func grants(w io.Writer, title string, es []access.Entry) {
+	fmt.Fprintf(w, "### %s\n\n", title)
+	if len(es) == 0 {
+		fmt.Fprint(w, "None.\n\n")
+		return
+	}
+	fmt.Fprint(w, "| principal | use case or vendor | account | region | model | through role |\n|---|---|---|---|---|---|\n")
+	for _, e := range es {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | `%s` | `%s` |\n", e.Principal, e.Principal.Name, withName(e.AccountName, e.Account), e.Region, e.Model, e.Role)
+	}
+	fmt.Fprintln(w)
+}
