@@ -1,0 +1,232 @@
+// Package diagram draws an estate as a Mermaid flowchart that GitHub renders
+// in a pull-request comment: the central account with the IdP and the
+// gateway's task role, and each model account with its roles and policies.
+// Past a size where a full drawing stops being readable it summarises each
+// account in one node.
+package diagram
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/acme/genai-estate/access"
+	"github.com/acme/genai-estate/naming"
+)
+
+// Detail levels.
+const (
+	Auto    = "auto"
+	Full    = "full"
+	Summary = "summary"
+)
+
+// FullLimit is the largest estate drawn in full by Auto: more roles than
+// this, or more accounts than MaxFullAccounts, and accounts are summarised.
+const (
+	FullLimit       = 30
+	MaxFullAccounts = 6
+)
+
+// Central is the gateway account, as the config names it.
+type Central struct {
+	Account  string
+	TaskRole string
+	IdP      string // the provider's name, e.g. ACME-IdP-Okta
+	Issuer   string
+}
+
+// Props is what is drawn.
+type Props struct {
+	Matrix    *access.Matrix
+	Inventory *access.Inventory
+	Central   Central
+	Detail    string
+}
+
+type role struct {
+	account, name string
+	policies      []string
+	useCases      []string // names (or subjects) of the token principals
+	vendors       []string
+}
+
+// Write draws the estate, fenced as a ```mermaid block.
+func Write(w io.Writer, p Props) {
+	roles, accounts, names := collect(p)
+	detail := p.Detail
+	if detail == "" || detail == Auto {
+		detail = Full
+		if len(roles) > FullLimit || len(accounts) > MaxFullAccounts {
+			detail = Summary
+		}
+	}
+	var b strings.Builder
+	b.WriteString("```mermaid\nflowchart LR\n")
+	c := p.Central
+	fmt.Fprintf(&b, "  subgraph central[%s]\n", label("Central gateway account · "+c.Account))
+	fmt.Fprintf(&b, "    idp([%s])\n", label("IdP "+c.IdP+"<br/>"+c.Issuer))
+	fmt.Fprintf(&b, "    task[%s]\n", label("ECS task role<br/>"+c.TaskRole))
+	b.WriteString("  end\n  idp -. token .-> task\n")
+	created := map[string]bool{}
+	for _, pr := range p.Inventory.Providers {
+		created[pr.Account] = !pr.Imported
+	}
+	vendors := map[string]bool{}
+	for _, r := range roles {
+		for _, v := range r.vendors {
+			vendors[v] = true
+		}
+	}
+	for _, v := range slices.Sorted(maps.Keys(vendors)) {
+		fmt.Fprintf(&b, "  %s[/%s/]\n", id("v", v), label("Vendor "+v))
+	}
+	for _, a := range accounts {
+		title := a
+		if names[a] != "" {
+			title = names[a] + " · " + a
+		}
+		fmt.Fprintf(&b, "  subgraph %s[%s]\n", id("a", a), label(title))
+		provider := "OIDC provider " + c.IdP
+		if !created[a] {
+			provider += " (imported)"
+		}
+		if detail == Summary {
+			summarise(&b, a, roles, provider)
+		} else {
+			fmt.Fprintf(&b, "    %s([%s])\n", id("o", a), label(provider))
+			for _, r := range roles {
+				if r.account != a {
+					continue
+				}
+				fmt.Fprintf(&b, "    %s[%s]\n", id("r", a, r.name), label(r.name))
+				for _, pol := range r.policies {
+					fmt.Fprintf(&b, "    %s[/%s/]\n", id("p", a, pol), label(pol))
+					fmt.Fprintf(&b, "    %s --- %s\n", id("r", a, r.name), id("p", a, pol))
+				}
+			}
+		}
+		b.WriteString("  end\n")
+		if detail != Summary {
+			fmt.Fprintf(&b, "  idp -. same issuer .-> %s\n", id("o", a))
+		}
+	}
+	// Edges: the gateway assumes roles with the use cases' tokens; vendors with their external ids.
+	for _, a := range accounts {
+		if detail == Summary {
+			var ucs, vs []string
+			for _, r := range roles {
+				if r.account == a {
+					ucs = append(ucs, r.useCases...)
+					vs = append(vs, r.vendors...)
+				}
+			}
+			if n := len(uniq(ucs)); n > 0 {
+				fmt.Fprintf(&b, "  task -->|%s| %s\n", label(fmt.Sprintf("%d use cases", n)), id("a", a))
+			}
+			for _, v := range uniq(vs) {
+				fmt.Fprintf(&b, "  %s -->|ExternalId| %s\n", id("v", v), id("a", a))
+			}
+			continue
+		}
+		for _, r := range roles {
+			if r.account != a {
+				continue
+			}
+			if len(r.useCases) > 0 {
+				fmt.Fprintf(&b, "  task -->|%s| %s\n", label(strings.Join(r.useCases, ", ")), id("r", a, r.name))
+			}
+			for _, v := range r.vendors {
+				fmt.Fprintf(&b, "  %s -->|ExternalId| %s\n", id("v", v), id("r", a, r.name))
+			}
+		}
+	}
+	b.WriteString("```\n")
+	io.WriteString(w, b.String())
+}
+
+func summarise(b *strings.Builder, a string, roles []*role, provider string) {
+	n, pols := 0, 0
+	providers := map[string]bool{}
+	for _, r := range roles {
+		if r.account != a {
+			continue
+		}
+		n++
+		pols += len(r.policies)
+		for _, pol := range r.policies {
+			if pn, err := naming.ParsePolicy(pol); err == nil {
+				providers[pn.Provider] = true
+			}
+		}
+	}
+	text := fmt.Sprintf("%s<br/>%d roles · %d policies", provider, n, pols)
+	if len(providers) > 0 {
+		text += "<br/>" + strings.Join(slices.Sorted(maps.Keys(providers)), ", ")
+	}
+	fmt.Fprintf(b, "    %s[%s]\n", id("s", a), label(text))
+}
+
+// collect gathers the roles that a token or a vendor can assume, by account.
+func collect(p Props) ([]*role, []string, map[string]string) {
+	byKey := map[string]*role{}
+	names := map[string]string{}
+	for _, e := range p.Matrix.Entries {
+		if e.Principal.Kind == access.Service {
+			continue
+		}
+		if e.AccountName != "" {
+			names[e.Account] = e.AccountName
+		}
+		k := e.Account + "/" + e.Role
+		r := byKey[k]
+		if r == nil {
+			r = &role{account: e.Account, name: e.Role}
+			byKey[k] = r
+		}
+		who := e.Principal.Name
+		switch e.Principal.Kind {
+		case access.Token:
+			if who == "" {
+				who = e.Principal.Subject
+			}
+			r.useCases = uniq(append(r.useCases, who))
+		case access.Vendor:
+			if who == "" {
+				who = e.Principal.AWS
+			}
+			r.vendors = uniq(append(r.vendors, who))
+		}
+	}
+	for _, ir := range p.Inventory.Roles {
+		if r := byKey[ir.Account+"/"+ir.Name]; r != nil {
+			for _, pol := range ir.Policies {
+				r.policies = append(r.policies, pol.Name)
+			}
+		}
+	}
+	var roles []*role
+	var accounts []string
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
+		roles = append(roles, byKey[k])
+		accounts = append(accounts, byKey[k].account)
+	}
+	return roles, uniq(accounts), names
+}
+
+func uniq(s []string) []string { return slices.Compact(slices.Sorted(slices.Values(s))) }
+
+var unsafe = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// id is a Mermaid node id made of the parts.
+func id(parts ...string) string {
+	return unsafe.ReplaceAllString(strings.Join(parts, "_"), "_")
+}
+
+// label quotes text for Mermaid; a double quote would end the label.
+func label(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, "#quot;") + `"`
+}
