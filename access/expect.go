@@ -20,7 +20,7 @@ func OptionsFor(e *estate.Estate) Options {
 	for _, a := range c.ModelAccounts {
 		o.Regions[a.Account] = append(o.Regions[a.Account], a.Regions...)
 	}
-	for _, p := range expected(e) {
+	for _, p := range expected(e, false) {
 		o.Principals = append(o.Principals, p.Principal)
 	}
 	return o
@@ -29,13 +29,13 @@ func OptionsFor(e *estate.Estate) Options {
 // Review evaluates an inventory and compares it with the config's plan.
 func Review(inv *Inventory, e *estate.Estate) *Matrix {
 	m := Evaluate(inv, OptionsFor(e))
-	m.Expect(e)
+	m.Expect(e, inv.ModelAccountsOnly)
 	return m
 }
 
 // expected lists every grant the config asks for. A service role's name is
 // generated, so it is matched by account alone.
-func expected(e *estate.Estate) []Entry {
+func expected(e *estate.Estate, modelAccountsOnly bool) []Entry {
 	c := e.Config
 	var out []Entry
 	for _, a := range e.Accounts {
@@ -63,7 +63,7 @@ func expected(e *estate.Estate) []Entry {
 			}
 		}
 	}
-	if rag := c.RAG; rag != nil {
+	if rag := c.RAG; rag != nil && !modelAccountsOnly {
 		for _, model := range []string{rag.LLMModel, rag.EmbeddingModel} {
 			out = append(out, Entry{Principal: Principal{Kind: Service, Service: LambdaService}, Account: rag.Account, Region: rag.Region, Model: model})
 		}
@@ -85,8 +85,9 @@ func roleKey(e Entry) string {
 
 // Expect names the matrix's principals and accounts from the config and
 // reports every grant beyond it (Excess) and every grant it asks for that
-// the estate does not give (Missing).
-func (m *Matrix) Expect(e *estate.Estate) {
+// the estate does not give (Missing). modelAccountsOnly leaves out what
+// only the central and RAG stacks grant.
+func (m *Matrix) Expect(e *estate.Estate, modelAccountsOnly bool) {
 	c := e.Config
 	m.Config = c.File
 	names := map[string]string{}
@@ -111,7 +112,7 @@ func (m *Matrix) Expect(e *estate.Estate) {
 
 	want := map[string]Entry{}
 	wantRole := map[string]bool{}
-	for _, x := range expected(e) {
+	for _, x := range expected(e, modelAccountsOnly) {
 		want[compareKey(x)] = x
 		wantRole[roleKey(x)] = true
 	}

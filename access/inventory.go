@@ -21,6 +21,8 @@ type Inventory struct {
 	Providers []*Provider // sorted by account, then issuer
 	// Source says where it was read from, for reports.
 	Source string
+	// ModelAccountsOnly is set for a config's plan, which holds no central or RAG stacks.
+	ModelAccountsOnly bool
 }
 
 // Role is one IAM role with every policy that applies to it.
@@ -152,7 +154,7 @@ func FromAssembly(stacks []*assembly.Stack, source string) *Inventory {
 // FromEstate collects the IAM a config's plan would deploy to the model
 // accounts, without synthesizing: the same documents the templates carry.
 func FromEstate(e *estate.Estate, source string) *Inventory {
-	inv := &Inventory{Source: source}
+	inv := &Inventory{Source: source, ModelAccountsOnly: true}
 	c := e.Config
 	for _, a := range e.Accounts {
 		inv.Providers = append(inv.Providers, &Provider{Account: a.Account, Stack: a.Stack(c.Org, c.Layer, 0), Issuer: c.Issuer(), Name: a.IdPName.String(), Imported: !a.CreateProvider})
