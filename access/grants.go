@@ -61,10 +61,13 @@ func roleGrants(r *Role, opts Options) ([]grant, *Matrix) {
 	}
 	delete(regions, "")
 	var out []grant
+	granted := []string{"*"} // resources that non-invoke actions are tried on
 	for _, region := range slices.Sorted(maps.Keys(regions)) {
 		ctx := map[string][]string{"aws:RequestedRegion": {region}}
 		for _, id := range slices.Sorted(maps.Keys(fms)) {
-			if g, ok := invoke(r, fmt.Sprintf("arn:%s:bedrock:%s::foundation-model/%s", part, region, id), ctx); ok {
+			arn := fmt.Sprintf("arn:%s:bedrock:%s::foundation-model/%s", part, region, id)
+			if g, ok := invoke(r, arn, ctx); ok {
+				granted = append(granted, arn)
 				g.region, g.model, g.kind = region, id, FoundationModel
 				out = append(out, g)
 			}
@@ -91,8 +94,11 @@ func roleGrants(r *Role, opts Options) ([]grant, *Matrix) {
 		}
 	}
 	for _, action := range probeActions {
-		if ok, pols := allowed(r, iameval.Request{Action: action, Resource: "*"}); ok {
-			m.Excess = append(m.Excess, Finding{r.Account, r.Name, fmt.Sprintf("allows %s (policy %s): beyond invoking models", action, strings.Join(pols, ", "))})
+		for _, res := range granted {
+			if ok, pols := allowed(r, iameval.Request{Action: action, Resource: res}); ok {
+				m.Excess = append(m.Excess, Finding{r.Account, r.Name, fmt.Sprintf("allows %s on %s (policy %s): beyond invoking models", action, res, strings.Join(pols, ", "))})
+				break
+			}
 		}
 	}
 	return out, m
