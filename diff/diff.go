@@ -240,6 +240,9 @@ func principals(m *access.Matrix, r *access.Role) []string {
 
 // differing is the part of two names that differs, between their common prefix and suffix.
 func differing(a, b string) (string, string) {
+	if a == b {
+		return "", ""
+	}
 	i := 0
 	for i < len(a) && i < len(b) && a[i] == b[i] {
 		i++
