@@ -128,7 +128,11 @@ func Evaluate(inv *Inventory, opts Options) *Matrix {
 	for _, r := range inv.Roles {
 		var grants []grant
 		var found *Matrix // what evaluating the role's permissions found
+		listed, exact := literalSubjects(r.Trust)
 		for _, p := range principals {
+			if exact && p.Kind == Token && !listed[p.Subject] {
+				continue // cannot match: the trust names its subjects exactly
+			}
 			if !assumable(r, p) {
 				continue
 			}
@@ -236,6 +240,48 @@ func candidates(inv *Inventory, extra []Principal) []Principal {
 		add(Principal{Kind: Service, Service: s})
 	}
 	return out
+}
+
+// literalSubjects returns the token subjects a trust names, and whether it
+// names them exactly: every Allow statement for web identity conditions its
+// subject only with StringEquals on wildcard-free values. Then no other
+// subject can match, and trying them is wasted work at a thousand roles.
+func literalSubjects(trust any) (map[string]bool, bool) {
+	out := map[string]bool{}
+	for _, st := range statements(trust) {
+		if st["Effect"] != "Allow" {
+			continue
+		}
+		if _, ok := st["Action"]; !ok || !slices.ContainsFunc(iampolicy.Strings(st["Action"]), func(a string) bool {
+			return strings.ContainsAny(a, "*?") || strings.EqualFold(a, "sts:AssumeRoleWithWebIdentity")
+		}) {
+			continue // a statement that cannot admit a web-identity call
+		}
+		found := false
+		cond, _ := st["Condition"].(map[string]any)
+		for op, kv := range cond {
+			keys, _ := kv.(map[string]any)
+			for k, v := range keys {
+				if !strings.HasSuffix(k, ":sub") {
+					continue
+				}
+				if op != "StringEquals" && op != "ForAnyValue:StringEquals" {
+					return nil, false
+				}
+				for _, s := range iampolicy.Strings(v) {
+					if strings.ContainsAny(s, "*?$") {
+						return nil, false
+					}
+					out[s] = true
+				}
+				found = true
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // normalizeAWS writes an account principal as its 12-digit id, so a config's

@@ -11,6 +11,7 @@ package iameval
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/acme/genai-estate/iampolicy"
 )
@@ -196,23 +197,40 @@ func anyMatch(patterns []string, s string, fold bool) bool {
 }
 
 // glob matches IAM wildcards: * any run of characters, ? exactly one.
+// Most patterns have none, and compiled patterns are cached: a review
+// evaluates the same documents for every principal.
 func glob(pattern, s string, fold bool) bool {
-	var b strings.Builder
-	if fold {
-		b.WriteString("(?i)")
-	}
-	b.WriteString("^")
-	for _, r := range pattern {
-		switch r {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
+	if !strings.ContainsAny(pattern, "*?") {
+		if fold {
+			return strings.EqualFold(pattern, s)
 		}
+		return pattern == s
 	}
-	b.WriteString("$")
-	ok, _ := regexp.MatchString(b.String(), s)
-	return ok
+	key := pattern
+	if fold {
+		key = "(?i)" + pattern
+	}
+	re, ok := globs.Load(key)
+	if !ok {
+		var b strings.Builder
+		if fold {
+			b.WriteString("(?i)")
+		}
+		b.WriteString("^")
+		for _, r := range pattern {
+			switch r {
+			case '*':
+				b.WriteString("(?s:.*)")
+			case '?':
+				b.WriteString("(?s:.)")
+			default:
+				b.WriteString(regexp.QuoteMeta(string(r)))
+			}
+		}
+		b.WriteString("$")
+		re, _ = globs.LoadOrStore(key, regexp.MustCompile(b.String()))
+	}
+	return re.(*regexp.Regexp).MatchString(s)
 }
+
+var globs sync.Map // pattern -> *regexp.Regexp
