@@ -132,7 +132,7 @@ type source struct {
 func load(src, cfg string) (*source, error) {
 	fi, err := os.Stat(src)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: name a cdk.out directory (run `npx cdk synth` to create one) or a config file", err)
 	}
 	if !fi.IsDir() {
 		cfg = src

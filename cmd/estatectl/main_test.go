@@ -24,6 +24,9 @@ func TestRun(t *testing.T) {
 	assert.NoError(t, err)
 	assert.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(data), "layer: GenAI", "layr: GenAI", 1)), 0o644))
 	line := strings.Count(string(data[:bytes.Index(data, []byte("layer: GenAI"))]), "\n") + 1
+	gain := filepath.Join(t.TempDir(), "gain.yaml")
+	assert.NoError(t, os.WriteFile(gain, []byte(strings.Replace(string(data), "models: [meta.llama3-70b-instruct-v1:0]", "models: [meta.llama3-70b-instruct-v1:0, meta.llama3-8b-instruct-v1:0]", 1)), 0o644))
+	const example = "../../config/usecases.yaml"
 
 	tests := []struct {
 		name     string
@@ -38,6 +41,19 @@ func TestRun(t *testing.T) {
 		{"no command", nil, 2, "", "usage:"},
 		{"unknown command", []string{"vaildate"}, 2, "", `unknown command "vaildate"`},
 		{"stray argument", []string{"validate", "x.yaml"}, 2, "", "usage:"},
+		{"matrix of a config's plan", []string{"matrix", example}, 0, "Nothing grants more than the config asks for.", ""},
+		{"matrix as JSON", []string{"matrix", "-json", example}, 0, `"subject": "usecase-d-batch"`, ""},
+		{"matrix without cdk.out", []string{"matrix", "-c", example, "no-such-dir"}, 1, "", "npx cdk synth"},
+		{"matrix of an invalid config", []string{"matrix", bad}, 1, "", "did you mean \"layer\"?"},
+		{"matrix fail-on needs a known condition", []string{"matrix", "-fail-on", "everything", example}, 2, "", `unknown condition "everything"`},
+		{"plan of no change", []string{"plan", "-base", example, "-head", example, "-fail-on", "broadening,replacement"}, 0, "**0 grants gained, 0 lost; no role or policy changes**", ""},
+		{"plan of a gained model", []string{"plan", "-base", example, "-head", gain}, 0, "| sub usecase-b (aud genai-gateway) | UseCaseB | SharedModelsA (222222222222) | us-east-1 | `meta.llama3-8b-instruct-v1:0` |", ""},
+		{"plan fails on broadening when asked", []string{"plan", "-base", example, "-head", gain, "-fail-on", "broadening"}, 3, "1 grant gained", "broadening: 1 grants gained"},
+		{"plan does not fail on a replacement it did not find", []string{"plan", "-base", example, "-head", gain, "-fail-on", "replacement"}, 0, "", ""},
+		{"plan as JSON", []string{"plan", "-json", "-base", example, "-head", gain}, 0, `"model": "meta.llama3-8b-instruct-v1:0"`, ""},
+		{"plan needs both sides", []string{"plan", "-base", example}, 2, "", "plan needs -base and -head"},
+		{"diagram", []string{"diagram", example}, 0, "```mermaid\nflowchart LR\n", ""},
+		{"diagram detail is checked", []string{"diagram", "-detail", "some", example}, 2, "", `"some" is not auto, full or summary`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
