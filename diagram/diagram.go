@@ -54,16 +54,37 @@ type role struct {
 	vendors       []string
 }
 
-// Write draws the estate, fenced as a ```mermaid block.
-func Write(w io.Writer, p Props) {
+// Mermaid's defaults, which GitHub keeps: past them a diagram does not render.
+const (
+	MaxEdges    = 500
+	MaxTextSize = 50000
+)
+
+// Write draws the estate, fenced as a ```mermaid block. It returns an error,
+// after writing, when the drawing is past what GitHub renders (only possible
+// with Detail Full; Auto summarises instead).
+func Write(w io.Writer, p Props) error {
 	roles, accounts, names := collect(p)
 	detail := p.Detail
-	if detail == "" || detail == Auto {
-		detail = Full
-		if len(roles) > FullLimit || len(accounts) > MaxFullAccounts {
-			detail = Summary
-		}
+	if detail == "" {
+		detail = Auto
 	}
+	var s string
+	var edges int
+	if detail != Summary {
+		s, edges = render(p, roles, accounts, names, Full)
+	}
+	if detail == Summary || detail == Auto && (len(roles) > FullLimit || len(accounts) > MaxFullAccounts || edges > MaxEdges || len(s) > MaxTextSize) {
+		s, edges = render(p, roles, accounts, names, Summary)
+	}
+	io.WriteString(w, s)
+	if edges > MaxEdges || len(s) > MaxTextSize {
+		return fmt.Errorf("the diagram has %d edges and %d characters, past Mermaid's %d and %d: GitHub will not render it; use -detail summary", edges, len(s), MaxEdges, MaxTextSize)
+	}
+	return nil
+}
+
+func render(p Props, roles []*role, accounts []string, names map[string]string, detail string) (string, int) {
 	var b strings.Builder
 	b.WriteString("```mermaid\nflowchart LR\n")
 	c := p.Central
@@ -145,7 +166,13 @@ func Write(w io.Writer, p Props) {
 		}
 	}
 	b.WriteString("```\n")
-	io.WriteString(w, b.String())
+	edges := 0
+	for _, l := range strings.Split(b.String(), "\n") {
+		if strings.Contains(l, "--") || strings.Contains(l, ".->") {
+			edges++
+		}
+	}
+	return b.String(), edges
 }
 
 func summarise(b *strings.Builder, a string, roles []*role, provider string) {

@@ -2,6 +2,8 @@ package diagram
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,16 +18,26 @@ import (
 	"github.com/acme/genai-estate/naming"
 )
 
-func draw(t *testing.T, data []byte, detail string) string {
+func props(t *testing.T, data []byte) Props {
 	t.Helper()
 	c, err := config.Parse("estate.yaml", data)
 	require.NoError(t, err)
 	e, err := estate.Build(c)
 	require.NoError(t, err)
 	inv := access.FromEstate(e, c.File)
+	return Props{Matrix: access.Review(inv, e), Inventory: inv,
+		Central: Central{Account: c.Central.Account, TaskRole: naming.TaskRole{Org: c.Org}.String(), IdP: "ACME-IdP-Okta", Issuer: c.Issuer()}}
+}
+
+func draw(t *testing.T, data []byte, detail string) string {
+	t.Helper()
+	p := props(t, data)
+	p.Detail = detail
 	var b strings.Builder
-	Write(&b, Props{Matrix: access.Review(inv, e), Inventory: inv, Detail: detail,
-		Central: Central{Account: c.Central.Account, TaskRole: naming.TaskRole{Org: c.Org}.String(), IdP: "ACME-IdP-Okta", Issuer: c.Issuer()}})
+	err := Write(&b, p)
+	if detail != Full {
+		require.NoError(t, err, "auto and summary always fit what GitHub renders")
+	}
 	return b.String()
 }
 
@@ -104,12 +116,50 @@ func TestTwentyAccountsAreSummarised(t *testing.T) {
 	assert.Contains(t, s, `s_200000000000["OIDC provider ACME-IdP-Okta<br/>51 roles · 101 policies<br/>AmazonTitan, Anthropic, Meta"]`)
 	assert.Regexp(t, `task -->\|"5\d use cases"\| a_200000000000\n`, s, "50 own roles and 10 domain members, some of them both")
 
-	full := draw(t, fixture.Large(20, 200), Full)
-	fullNodes, _ := wellFormed(t, full)
+	var full strings.Builder
+	p := props(t, fixture.Large(20, 200))
+	p.Detail = Full
+	assert.ErrorContains(t, Write(&full, p), "GitHub will not render it", "in full it is past Mermaid's limits")
+	fullNodes, _ := wellFormed(t, full.String())
 	assert.Greater(t, fullNodes, 10*nodes, "the summary is what keeps it readable")
 }
 
 func TestLabelsCannotBreakOut(t *testing.T) {
 	assert.Equal(t, `"a #quot;b#quot; c"`, label(`a "b" c`))
 	assert.Equal(t, "r_1_ACME_GenAI_X", id("r", "1", "ACME-GenAI-X"))
+}
+
+// Mermaid's own parser (installed by npm ci) accepts what is drawn; a broken
+// diagram proves the check can fail.
+func TestMermaidParses(t *testing.T) {
+	if _, err := os.Stat("../node_modules/mermaid"); err != nil {
+		t.Skip("run npm ci to install Mermaid's parser")
+	}
+	data, err := os.ReadFile("../config/usecases.yaml")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	files := map[string]string{
+		"example.md":       draw(t, data, Auto),
+		"large-summary.md": draw(t, fixture.Large(20, 60), Summary),
+		"large-auto.md":    draw(t, fixture.Large(20, 60), Auto),
+	}
+	var paths []string
+	for name, body := range files {
+		paths = append(paths, filepath.Join(dir, name))
+		require.NoError(t, os.WriteFile(paths[len(paths)-1], []byte(body), 0o644))
+	}
+	out, err := exec.Command("node", append([]string{"../scripts/check-mermaid.mjs"}, paths...)...).CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Equal(t, 3, strings.Count(string(out), ": ok (flowchart-v2)"), string(out))
+
+	// What Write refuses, Mermaid refuses: a broken diagram, and one past its edge limit.
+	broken := filepath.Join(dir, "broken.md")
+	require.NoError(t, os.WriteFile(broken, []byte("```mermaid\nflowchart LR\n  a[\"x\" --> b\n```\n"), 0o644))
+	out, err = exec.Command("node", "../scripts/check-mermaid.mjs", broken).CombinedOutput()
+	assert.Error(t, err, string(out))
+	huge := filepath.Join(dir, "huge.md")
+	require.NoError(t, os.WriteFile(huge, []byte(draw(t, fixture.Large(20, 60), Full)), 0o644))
+	out, err = exec.Command("node", "../scripts/check-mermaid.mjs", huge).CombinedOutput()
+	assert.Error(t, err, string(out))
+	assert.Contains(t, string(out), "Edge limit exceeded")
 }

@@ -25,7 +25,9 @@ func diagramCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitInvalid
 	}
-	diagram.Write(stdout, diagram.Props{Matrix: s.matrix(), Inventory: s.inv, Central: s.central(), Detail: *detail})
+	if err := diagram.Write(stdout, diagram.Props{Matrix: s.matrix(), Inventory: s.inv, Central: s.central(), Detail: *detail}); err != nil {
+		fmt.Fprintln(stderr, "warning:", err)
+	}
 	return exitOK
 }
 
