@@ -35,7 +35,7 @@ func roleGrants(r *Role, opts Options) ([]grant, *Matrix) {
 			m.Excess = append(m.Excess, Finding{r.Account, r.Name, fmt.Sprintf("AWS managed policy %s is attached; its grants are not evaluated here", p.Name)})
 			continue
 		}
-		for _, st := range statements(p.Document) {
+		for _, st := range iampolicy.Statements(p.Document) {
 			for _, res := range iampolicy.Strings(st["Resource"]) {
 				g := bedrockArn.FindStringSubmatch(res)
 				if g == nil {

@@ -61,6 +61,11 @@ func FromAssembly(stacks []*assembly.Stack, source string) *Inventory {
 	inv := &Inventory{Source: source}
 	byName := map[string]*Role{}      // account/role name
 	policyArn := map[string]*Policy{} // managed policy ARN
+	type attachment struct {
+		role *Role
+		arns []string
+	}
+	var attached []attachment // a role's ManagedPolicyArns, resolved once every policy is known
 	for _, s := range stacks {
 		for _, id := range s.ResourceIDs("AWS::IAM::Role") {
 			p := s.Resources[id].Properties
@@ -82,6 +87,7 @@ func FromAssembly(stacks []*assembly.Stack, source string) *Inventory {
 			}
 			byName[s.Account+"/"+name] = r
 			inv.Roles = append(inv.Roles, r)
+			attached = append(attached, attachment{r, iampolicy.Strings(p["ManagedPolicyArns"])})
 		}
 		for _, id := range s.ResourceIDs("AWS::IAM::OIDCProvider") {
 			p := s.Resources[id].Properties
@@ -128,23 +134,16 @@ func FromAssembly(stacks []*assembly.Stack, source string) *Inventory {
 			}
 		}
 	}
-	for _, s := range stacks {
-		for _, id := range s.ResourceIDs("AWS::IAM::Role") {
-			p := s.Resources[id].Properties
-			name, _ := p["RoleName"].(string)
-			if name == "" {
-				name = s.Name + "-" + id
-			}
-			r := byName[s.Account+"/"+name]
-			for _, arn := range iampolicy.Strings(p["ManagedPolicyArns"]) {
-				if pol := policyArn[arn]; pol != nil {
-					if !slices.Contains(r.Policies, pol) {
-						r.Policies = append(r.Policies, pol)
-					}
-					continue
+	for _, a := range attached {
+		r := a.role
+		for _, arn := range a.arns {
+			if pol := policyArn[arn]; pol != nil {
+				if !slices.Contains(r.Policies, pol) {
+					r.Policies = append(r.Policies, pol)
 				}
-				r.Policies = append(r.Policies, &Policy{Name: arn[strings.LastIndex(arn, "/")+1:], AWSManaged: strings.Contains(arn, ":iam::aws:policy/")})
+				continue
 			}
+			r.Policies = append(r.Policies, &Policy{Name: arn[strings.LastIndex(arn, "/")+1:], AWSManaged: strings.Contains(arn, ":iam::aws:policy/")})
 		}
 	}
 	inv.sort()

@@ -192,7 +192,7 @@ func candidates(inv *Inventory, extra []Principal) []Principal {
 		}
 	}
 	for _, r := range inv.Roles {
-		for _, st := range statements(r.Trust) {
+		for _, st := range iampolicy.Statements(r.Trust) {
 			cond, _ := st["Condition"].(map[string]any)
 			for _, kv := range cond {
 				keys, _ := kv.(map[string]any)
@@ -248,7 +248,7 @@ func candidates(inv *Inventory, extra []Principal) []Principal {
 // subject can match, and trying them is wasted work at a thousand roles.
 func literalSubjects(trust any) (map[string]bool, bool) {
 	out := map[string]bool{}
-	for _, st := range statements(trust) {
+	for _, st := range iampolicy.Statements(trust) {
 		if st["Effect"] != "Allow" {
 			continue
 		}
@@ -341,22 +341,6 @@ func partitionOf(arn string) string {
 		return p[1]
 	}
 	return "aws"
-}
-
-func statements(doc any) []map[string]any {
-	m, _ := doc.(map[string]any)
-	var out []map[string]any
-	switch s := m["Statement"].(type) {
-	case []any:
-		for _, x := range s {
-			if st, ok := x.(map[string]any); ok {
-				out = append(out, st)
-			}
-		}
-	case map[string]any:
-		out = append(out, s)
-	}
-	return out
 }
 
 func uniq(s []string) []string {

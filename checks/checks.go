@@ -234,16 +234,8 @@ func (s statement) str(k string) string { v, _ := s[k].(string); return v }
 func (s statement) list(k string) []string { return iampolicy.Strings(s[k]) }
 
 func statements(doc any) []statement {
-	m, _ := doc.(map[string]any)
 	var out []statement
-	switch st := m["Statement"].(type) {
-	case []any:
-		for _, s := range st {
-			if sm, ok := s.(map[string]any); ok {
-				out = append(out, sm)
-			}
-		}
-	case map[string]any:
+	for _, st := range iampolicy.Statements(doc) {
 		out = append(out, st)
 	}
 	return out

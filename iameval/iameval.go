@@ -43,20 +43,8 @@ func (d Decision) String() string {
 // Evaluate decides a request against a policy document (as generic JSON) and
 // returns the Sids of the statements that allowed it.
 func Evaluate(doc any, r Request) (Decision, []string) {
-	m, _ := doc.(map[string]any)
-	var stmts []map[string]any
-	switch s := m["Statement"].(type) {
-	case []any:
-		for _, x := range s {
-			if st, ok := x.(map[string]any); ok {
-				stmts = append(stmts, st)
-			}
-		}
-	case map[string]any:
-		stmts = append(stmts, s)
-	}
 	var allowedBy []string
-	for _, st := range stmts {
+	for _, st := range iampolicy.Statements(doc) {
 		if !applies(st, r) {
 			continue
 		}

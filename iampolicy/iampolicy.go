@@ -81,3 +81,21 @@ func Strings(v any) []string {
 	}
 	return nil
 }
+
+// Statements reads a document's Statement, which may be one statement or a
+// list of them.
+func Statements(doc any) []map[string]any {
+	m, _ := doc.(map[string]any)
+	var out []map[string]any
+	switch s := m["Statement"].(type) {
+	case []any:
+		for _, x := range s {
+			if st, ok := x.(map[string]any); ok {
+				out = append(out, st)
+			}
+		}
+	case map[string]any:
+		out = append(out, s)
+	}
+	return out
+}
