@@ -148,3 +148,22 @@ func TestEvaluateWithoutConfig(t *testing.T) {
 	assert.Empty(t, m.Excess)
 	assert.Equal(t, "", m.Entries[0].Principal.Name)
 }
+
+// A cdk.out synthesized for some accounts is compared in those accounts only.
+func TestAccountsNotRead(t *testing.T) {
+	inv, e := example(t)
+	var kept []*Role
+	for _, r := range inv.Roles {
+		if r.Account == acctA {
+			kept = append(kept, r)
+		}
+	}
+	inv.Roles, inv.Accounts = kept, []string{acctA}
+	m := Review(inv, e)
+	assert.Empty(t, m.Missing)
+	assert.Equal(t, []string{"SharedModelsB (333333333333)", "SharedModelsC (444444444444)"}, m.NotRead)
+	var md strings.Builder
+	m.Markdown(&md)
+	assert.Contains(t, md.String(), "Not compared, as no stack of theirs was read: SharedModelsB (333333333333), SharedModelsC (444444444444).")
+	assert.Contains(t, md.String(), "2 principals, 2 roles, 7 grants; 0 beyond the config, 0 missing.")
+}

@@ -29,7 +29,7 @@ func OptionsFor(e *estate.Estate) Options {
 // Review evaluates an inventory and compares it with the config's plan.
 func Review(inv *Inventory, e *estate.Estate) *Matrix {
 	m := Evaluate(inv, OptionsFor(e))
-	m.Expect(e, inv.ModelAccountsOnly)
+	m.Expect(e, inv)
 	return m
 }
 
@@ -85,11 +85,14 @@ func roleKey(e Entry) string {
 
 // Expect names the matrix's principals and accounts from the config and
 // reports every grant beyond it (Excess) and every grant it asks for that
-// the estate does not give (Missing). modelAccountsOnly leaves out what
-// only the central and RAG stacks grant.
-func (m *Matrix) Expect(e *estate.Estate, modelAccountsOnly bool) {
+// the estate does not give (Missing), in the accounts the inventory holds.
+func (m *Matrix) Expect(e *estate.Estate, inv *Inventory) {
 	c := e.Config
 	m.Config = c.File
+	read := map[string]bool{}
+	for _, a := range inv.Accounts {
+		read[a] = true
+	}
 	names := map[string]string{}
 	for _, u := range c.UseCases {
 		for _, aud := range c.IdentityProvider.Audiences {
@@ -112,7 +115,11 @@ func (m *Matrix) Expect(e *estate.Estate, modelAccountsOnly bool) {
 
 	want := map[string]Entry{}
 	wantRole := map[string]bool{}
-	for _, x := range expected(e, modelAccountsOnly) {
+	for _, x := range expected(e, inv.ModelAccountsOnly) {
+		if !read[x.Account] {
+			m.NotRead = append(m.NotRead, accounts[x.Account]+" ("+x.Account+")")
+			continue
+		}
 		want[compareKey(x)] = x
 		wantRole[roleKey(x)] = true
 	}
@@ -136,6 +143,7 @@ func (m *Matrix) Expect(e *estate.Estate, modelAccountsOnly bool) {
 	}
 	sortFindings(m.Excess)
 	sortFindings(m.Missing)
+	m.NotRead = uniq(m.NotRead)
 }
 
 func sortFindings(fs []Finding) {

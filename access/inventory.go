@@ -23,6 +23,9 @@ type Inventory struct {
 	Source string
 	// ModelAccountsOnly is set for a config's plan, which holds no central or RAG stacks.
 	ModelAccountsOnly bool
+	// Accounts that have a stack here, sorted: a cdk.out synthesized with
+	// -c accounts=… holds only some.
+	Accounts []string
 }
 
 // Role is one IAM role with every policy that applies to it.
@@ -67,6 +70,7 @@ func FromAssembly(stacks []*assembly.Stack, source string) *Inventory {
 	}
 	var attached []attachment // a role's ManagedPolicyArns, resolved once every policy is known
 	for _, s := range stacks {
+		inv.Accounts = append(inv.Accounts, s.Account)
 		for _, id := range s.ResourceIDs("AWS::IAM::Role") {
 			p := s.Resources[id].Properties
 			name, _ := p["RoleName"].(string)
@@ -156,6 +160,7 @@ func FromEstate(e *estate.Estate, source string) *Inventory {
 	inv := &Inventory{Source: source, ModelAccountsOnly: true}
 	c := e.Config
 	for _, a := range e.Accounts {
+		inv.Accounts = append(inv.Accounts, a.Account)
 		inv.Providers = append(inv.Providers, &Provider{Account: a.Account, Stack: a.Stack(c.Org, c.Layer, 0), Issuer: c.Issuer(), Name: a.IdPName.String(), Imported: !a.CreateProvider})
 		for _, r := range a.Roles {
 			name := r.Name.String()
@@ -172,6 +177,7 @@ func FromEstate(e *estate.Estate, source string) *Inventory {
 }
 
 func (inv *Inventory) sort() {
+	inv.Accounts = uniq(inv.Accounts)
 	sort.Slice(inv.Roles, func(i, j int) bool {
 		a, b := inv.Roles[i], inv.Roles[j]
 		return a.Account+"/"+a.Name < b.Account+"/"+b.Name

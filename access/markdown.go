@@ -14,7 +14,20 @@ func (m *Matrix) Markdown(w io.Writer) {
 	if m.Config != "" {
 		fmt.Fprintf(w, ", compared with `%s`", m.Config)
 	}
-	fmt.Fprint(w, ".\n\n")
+	fmt.Fprint(w, ".")
+	principals, roles := map[string]bool{}, map[string]bool{}
+	grants := 0
+	for _, e := range m.Entries {
+		principals[e.Principal.Key()] = true
+		roles[e.Account+e.Role] = true
+		if e.Model != "" {
+			grants++
+		}
+	}
+	fmt.Fprintf(w, " %d principals, %d roles, %d grants; %d beyond the config, %d missing.\n\n", len(principals), len(roles), grants, len(m.Excess), len(m.Missing))
+	if len(m.NotRead) > 0 {
+		fmt.Fprintf(w, "Not compared, as no stack of theirs was read: %s.\n\n", strings.Join(m.NotRead, ", "))
+	}
 	sections := []struct {
 		kind, title string
 		head        []string

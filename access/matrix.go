@@ -97,6 +97,8 @@ type Matrix struct {
 	Entries []Entry   `json:"entries"`
 	Excess  []Finding `json:"excess"`
 	Missing []Finding `json:"missing"`
+	// NotRead are accounts the config grants in that have no stack here.
+	NotRead []string `json:"notRead,omitempty"`
 }
 
 // grant is what a role allows, before it is paired with principals.
