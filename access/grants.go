@@ -22,8 +22,8 @@ var probeActions = []string{"bedrock:CreateModelCustomizationJob", "bedrock:Dele
 // roleGrants finds every model the role's policies allow, trying each model a
 // policy names in each region seen, and reports made-up models or actions
 // that get through.
-func roleGrants(r *Role, opts Options) ([]grant, *Matrix) {
-	m := &Matrix{}
+func roleGrants(r *Role, opts Options) ([]grant, *roleFindings) {
+	m := &roleFindings{}
 	part := partitionOf(r.Arn)
 	regions := map[string]bool{r.Region: true}
 	for _, x := range opts.Regions[r.Account] {
@@ -49,9 +49,9 @@ func roleGrants(r *Role, opts Options) ([]grant, *Matrix) {
 					regions[g[2]] = true
 				}
 				switch g[4] {
-				case "foundation-model":
+				case estate.FoundationModel:
 					fms[g[5]] = true
-				case "inference-profile":
+				case estate.InferenceProfile:
 					profiles[g[5]] = true
 				default:
 					apps[g[5]] = true
@@ -65,7 +65,7 @@ func roleGrants(r *Role, opts Options) ([]grant, *Matrix) {
 	for _, region := range slices.Sorted(maps.Keys(regions)) {
 		ctx := map[string][]string{"aws:RequestedRegion": {region}}
 		for _, id := range slices.Sorted(maps.Keys(fms)) {
-			arn := fmt.Sprintf("arn:%s:bedrock:%s::foundation-model/%s", part, region, id)
+			arn := estate.ModelArn(part, region, "", estate.FoundationModel, id)
 			if g, ok := invoke(r, arn, ctx); ok {
 				granted = append(granted, arn)
 				g.region, g.model, g.kind = region, id, FoundationModel
@@ -78,15 +78,15 @@ func roleGrants(r *Role, opts Options) ([]grant, *Matrix) {
 			}
 		}
 		for _, id := range slices.Sorted(maps.Keys(apps)) {
-			if g, ok := invoke(r, fmt.Sprintf("arn:%s:bedrock:%s:%s:application-inference-profile/%s", part, region, r.Account, id), ctx); ok {
+			if g, ok := invoke(r, estate.ModelArn(part, region, r.Account, estate.ApplicationProfile, id), ctx); ok {
 				g.region, g.model, g.kind = region, id, ApplicationProfile
 				out = append(out, g)
 			}
 		}
 		for _, arn := range []string{
-			fmt.Sprintf("arn:%s:bedrock:%s::foundation-model/%s", part, region, probeModel),
-			fmt.Sprintf("arn:%s:bedrock:%s:%s:inference-profile/us.%s", part, region, r.Account, probeModel),
-			fmt.Sprintf("arn:%s:bedrock:%s:%s:application-inference-profile/probe", part, region, r.Account),
+			estate.ModelArn(part, region, "", estate.FoundationModel, probeModel),
+			estate.ModelArn(part, region, r.Account, estate.InferenceProfile, "us."+probeModel),
+			estate.ModelArn(part, region, r.Account, estate.ApplicationProfile, "probe"),
 		} {
 			if _, ok := invoke(r, arn, ctx); ok {
 				m.Excess = append(m.Excess, Finding{r.Account, r.Name, fmt.Sprintf("allows invoking %s, a model no policy names: a wildcard grant", arn)})
@@ -104,12 +104,15 @@ func roleGrants(r *Role, opts Options) ([]grant, *Matrix) {
 	return out, m
 }
 
+// roleFindings are what evaluating one role's permissions reports.
+type roleFindings struct{ Excess, Missing []Finding }
+
 // profileGrant is a cross-region inference profile invoked from one region:
 // it needs the profile's ARN there and the model in every destination region
 // with the profile named in bedrock:InferenceProfileArn.
-func profileGrant(r *Role, opts Options, m *Matrix, region, id string) (grant, bool) {
+func profileGrant(r *Role, opts Options, m *roleFindings, region, id string) (grant, bool) {
 	part := partitionOf(r.Arn)
-	arn := fmt.Sprintf("arn:%s:bedrock:%s:%s:inference-profile/%s", part, region, r.Account, id)
+	arn := estate.ModelArn(part, region, r.Account, estate.InferenceProfile, id)
 	g, ok := invoke(r, arn, map[string][]string{"aws:RequestedRegion": {region}})
 	if !ok {
 		return g, false
@@ -123,10 +126,10 @@ func profileGrant(r *Role, opts Options, m *Matrix, region, id string) (grant, b
 	type dest struct{ arn, region string }
 	var dests []dest
 	for _, d := range p.Regions {
-		dests = append(dests, dest{fmt.Sprintf("arn:%s:bedrock:%s::foundation-model/%s", part, d, p.Model), d})
+		dests = append(dests, dest{estate.ModelArn(part, d, "", estate.FoundationModel, p.Model), d})
 	}
 	if p.Global {
-		dests = append(dests, dest{fmt.Sprintf("arn:%s:bedrock:::foundation-model/%s", part, p.Model), "unspecified"})
+		dests = append(dests, dest{estate.ModelArn(part, "", "", estate.FoundationModel, p.Model), "unspecified"})
 	}
 	var broken []string
 	for _, d := range dests {

@@ -129,7 +129,7 @@ func Evaluate(inv *Inventory, opts Options) *Matrix {
 	principals := candidates(inv, opts.Principals)
 	for _, r := range inv.Roles {
 		var grants []grant
-		var found *Matrix // what evaluating the role's permissions found
+		var found *roleFindings // what evaluating the role's permissions found, reported once
 		listed, exact := literalSubjects(r.Trust)
 		for _, p := range principals {
 			if exact && p.Kind == Token && !listed[p.Subject] {

@@ -67,20 +67,34 @@ func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layou
 	return out
 }
 
-func grantUnit(a *Account, region, id string, isProfile bool, c *config.Config) unit {
-	fm := func(region, model string) string {
-		return fmt.Sprintf("arn:%s:bedrock:%s::foundation-model/%s", a.Partition, region, model)
+// Bedrock resource types in ARNs.
+const (
+	FoundationModel    = "foundation-model"
+	InferenceProfile   = "inference-profile"
+	ApplicationProfile = "application-inference-profile"
+)
+
+// ModelArn is the ARN of a Bedrock model resource. A foundation model has no
+// account; a global profile's routed model has no region either.
+func ModelArn(partition, region, account, kind, id string) string {
+	if kind == FoundationModel {
+		account = ""
 	}
+	return fmt.Sprintf("arn:%s:bedrock:%s:%s:%s/%s", partition, region, account, kind, id)
+}
+
+func grantUnit(a *Account, region, id string, isProfile bool, c *config.Config) unit {
+	fm := func(region, model string) string { return ModelArn(a.Partition, region, "", FoundationModel, model) }
 	if !isProfile {
 		return unit{model: fm(region, id)}
 	}
 	m, _ := c.Catalog.Lookup(id)
-	u := unit{profile: id, arns: []string{fmt.Sprintf("arn:%s:bedrock:%s:%s:inference-profile/%s", a.Partition, region, a.Account, id)}}
+	u := unit{profile: id, arns: []string{ModelArn(a.Partition, region, a.Account, InferenceProfile, id)}}
 	for _, dest := range m.InferenceProfile.Regions {
 		u.via = append(u.via, fm(dest, m.InferenceProfile.Model))
 	}
 	if m.InferenceProfile.Global {
-		u.global = fmt.Sprintf("arn:%s:bedrock:::foundation-model/%s", a.Partition, m.InferenceProfile.Model)
+		u.global = fm("", m.InferenceProfile.Model)
 	}
 	return u
 }
