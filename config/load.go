@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/acme/genai-estate/catalog"
+	"github.com/acme/genai-estate/internal/catalog"
 )
 
 // Load reads and validates a config file. On any problem it returns an

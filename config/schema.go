@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/acme/genai-estate/catalog"
+	"github.com/acme/genai-estate/internal/catalog"
 )
 
 // Schema returns a JSON Schema of the config file, generated from the Go

@@ -2,7 +2,7 @@
 // file from which every account's CloudFormation is generated.
 package config
 
-import "github.com/acme/genai-estate/catalog"
+import "github.com/acme/genai-estate/internal/catalog"
 
 // Config is the whole estate.
 type Config struct {

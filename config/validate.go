@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/acme/genai-estate/catalog"
-	"github.com/acme/genai-estate/naming"
+	"github.com/acme/genai-estate/internal/catalog"
+	"github.com/acme/genai-estate/internal/naming"
 )
 
 func reflectValue(c *Config) reflect.Value { return reflect.ValueOf(c).Elem() }

@@ -8,9 +8,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/acme/genai-estate/checks"
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/checks"
+	"github.com/acme/genai-estate/internal/estate"
 )
 
 // DefaultConfig is the config read when the `config` context key is unset.

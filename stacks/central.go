@@ -20,10 +20,10 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/acme/genai-estate/catalog"
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
-	"github.com/acme/genai-estate/naming"
+	"github.com/acme/genai-estate/internal/catalog"
+	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/naming"
 )
 
 // CentralStackProps configures the central gateway account's stack.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/constructs/invokerole"
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/estate"
 )
 
 // ModelAccountStackProps configures one stack (shard) of a shared model account.

@@ -14,10 +14,10 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/acme/genai-estate/catalog"
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
-	"github.com/acme/genai-estate/iampolicy"
+	"github.com/acme/genai-estate/internal/catalog"
+	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/iampolicy"
 )
 
 // RAGBaseStackProps configures the RAG agent's base stack.

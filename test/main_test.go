@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/stacks"
 )
 
@@ -47,13 +47,33 @@ func build(t *testing.T, path string, data []byte, context map[string]any) *stac
 	require.NoError(t, err)
 	e, err := estate.Build(c)
 	require.NoError(t, err)
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &context, Outdir: jsii.String(t.TempDir())})
+	app := awscdk.NewApp(&awscdk.AppProps{Context: withFlags(t, context), Outdir: jsii.String(t.TempDir())})
 	props := &stacks.BuildProps{}
 	if a, ok := context["accounts"].(string); ok {
 		props.Accounts = []string{a}
 	}
 	return stacks.Build(app, e, props)
 }
+
+// withFlags adds cdk.json's context (the feature flags) under the test's own
+// keys, so the tests synthesize what `cdk synth` writes.
+func withFlags(t testing.TB, context map[string]any) *map[string]any {
+	t.Helper()
+	b, err := os.ReadFile("../cdk.json")
+	require.NoError(t, err)
+	var file struct {
+		Context map[string]any `json:"context"`
+	}
+	require.NoError(t, json.Unmarshal(b, &file))
+	for k, v := range context {
+		file.Context[k] = v
+	}
+	return &file.Context
+}
+
+// inspectErrors keeps error annotations readable by assertions: with the flag
+// on (as in cdk.json), the first one fails the synth, which is what the app wants.
+var inspectErrors = map[string]any{"@aws-cdk/core:annotationsInValidationReport": false}
 
 // synth builds every stack of a config and returns each template by stack name.
 func synth(t *testing.T, path string, data []byte, context map[string]any) map[string]map[string]any {
@@ -99,7 +119,7 @@ func BenchmarkSynthExample(b *testing.B) {
 		require.NoError(b, err)
 		e, err := estate.Build(c)
 		require.NoError(b, err)
-		app := awscdk.NewApp(nil)
+		app := awscdk.NewApp(&awscdk.AppProps{Context: withFlags(b, nil)})
 		stacks.Build(app, e, nil)
 		app.Synth(nil)
 	}

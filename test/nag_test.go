@@ -30,7 +30,7 @@ func TestNoSecurityFindings(t *testing.T) {
 
 // The packs Build applies are live: a careless bucket in the same app is caught.
 func TestNagIsApplied(t *testing.T) {
-	built := build(t, example, nil, nil)
+	built := build(t, example, nil, inspectErrors)
 	planted := awscdk.NewStack(awscdk.Stage_Of(built.Central.Stack), jsii.String("Planted"), nil)
 	awss3.NewBucket(planted, jsii.String("Careless"), nil)
 	errs := assertions.Annotations_FromStack(planted).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-S10")))

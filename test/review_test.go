@@ -11,11 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/acme/genai-estate/access"
-	"github.com/acme/genai-estate/assembly"
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/diff"
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/review/access"
+	"github.com/acme/genai-estate/internal/review/assembly"
+	"github.com/acme/genai-estate/internal/review/diff"
 	"github.com/acme/genai-estate/stacks"
 )
 
@@ -28,7 +28,7 @@ func synthAssembly(t *testing.T, data []byte) (string, *estate.Estate) {
 	e, err := estate.Build(c)
 	require.NoError(t, err)
 	dir := t.TempDir()
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir)})
+	app := awscdk.NewApp(&awscdk.AppProps{Context: withFlags(t, nil), Outdir: jsii.String(dir)})
 	stacks.Build(app, e, nil)
 	app.Synth(nil)
 	return dir, e

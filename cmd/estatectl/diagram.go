@@ -5,8 +5,8 @@ import (
 	"io"
 
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/diagram"
-	"github.com/acme/genai-estate/naming"
+	"github.com/acme/genai-estate/internal/naming"
+	"github.com/acme/genai-estate/internal/review/diagram"
 )
 
 func diagramCmd(args []string, stdout, stderr io.Writer) int {

@@ -19,10 +19,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/acme/genai-estate/access"
-	"github.com/acme/genai-estate/assembly"
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/review/access"
+	"github.com/acme/genai-estate/internal/review/assembly"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -69,9 +69,9 @@ func TestRun(t *testing.T) {
 func TestSchemaIsCurrent(t *testing.T) {
 	var out bytes.Buffer
 	run([]string{"schema"}, &out, &out)
-	checked, err := os.ReadFile("../../schema/config.schema.json")
+	checked, err := os.ReadFile("../../config/config.schema.json")
 	assert.NoError(t, err)
-	assert.Equal(t, string(checked), out.String(), "stale: go run ./cmd/estatectl schema > schema/config.schema.json")
+	assert.Equal(t, string(checked), out.String(), "stale: go run ./cmd/estatectl schema > config/config.schema.json")
 }
 
 // The schema accepts the example estate and rejects what the loader rejects.

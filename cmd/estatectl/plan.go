@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/acme/genai-estate/diff"
+	"github.com/acme/genai-estate/internal/review/diff"
 )
 
 func planCmd(args []string, stdout, stderr io.Writer) int {

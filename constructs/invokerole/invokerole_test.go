@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/acme/genai-estate/estate"
-	"github.com/acme/genai-estate/iampolicy"
-	"github.com/acme/genai-estate/naming"
+	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/iampolicy"
+	"github.com/acme/genai-estate/internal/naming"
 )
 
 func TestMain(m *testing.M) {

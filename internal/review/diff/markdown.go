@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/acme/genai-estate/access"
+	"github.com/acme/genai-estate/internal/review/access"
 )
 
 // Summary is the plan in one line.

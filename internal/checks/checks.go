@@ -22,7 +22,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"github.com/acme/genai-estate/iampolicy"
+	"github.com/acme/genai-estate/internal/iampolicy"
 )
 
 // Stateful resource types whose data must survive a stack deletion.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/acme/genai-estate/iampolicy"
+	"github.com/acme/genai-estate/internal/iampolicy"
 )
 
 // Request is one API call to authorise.

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/estate"
 )
 
 func doc(t *testing.T, s string) any {
@@ -69,7 +69,7 @@ func TestIAMRules(t *testing.T) {
 
 // The toolkit's own documents behave as intended under these rules.
 func TestGeneratedDocuments(t *testing.T) {
-	c, err := config.Load("../config/usecases.yaml")
+	c, err := config.Load("../../../config/usecases.yaml")
 	require.NoError(t, err)
 	e, err := estate.Build(c)
 	require.NoError(t, err)

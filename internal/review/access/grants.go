@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/acme/genai-estate/estate"
-	"github.com/acme/genai-estate/iameval"
-	"github.com/acme/genai-estate/iampolicy"
+	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/iampolicy"
+	"github.com/acme/genai-estate/internal/review/iameval"
 )
 
 var bedrockArn = regexp.MustCompile(`^arn:([^:]+):bedrock:([^:]*):([^:]*):(foundation-model|inference-profile|application-inference-profile)/(.+)$`)

@@ -10,9 +10,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/acme/genai-estate/assembly"
-	"github.com/acme/genai-estate/estate"
-	"github.com/acme/genai-estate/iampolicy"
+	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/iampolicy"
+	"github.com/acme/genai-estate/internal/review/assembly"
 )
 
 // Inventory is the IAM of an estate: its roles and OIDC providers.

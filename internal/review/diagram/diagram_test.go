@@ -11,11 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/acme/genai-estate/access"
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/fixture"
-	"github.com/acme/genai-estate/naming"
+	"github.com/acme/genai-estate/internal/naming"
+	"github.com/acme/genai-estate/internal/review/access"
 )
 
 func props(t *testing.T, data []byte) Props {
@@ -86,7 +86,7 @@ func wellFormed(t *testing.T, s string) (nodes, edges int) {
 }
 
 func TestExampleInFull(t *testing.T) {
-	data, err := os.ReadFile("../config/usecases.yaml")
+	data, err := os.ReadFile("../../../config/usecases.yaml")
 	require.NoError(t, err)
 	s := draw(t, data, Auto)
 	nodes, edges := wellFormed(t, s)
@@ -132,10 +132,10 @@ func TestLabelsCannotBreakOut(t *testing.T) {
 // Mermaid's own parser (installed by npm ci) accepts what is drawn; a broken
 // diagram proves the check can fail.
 func TestMermaidParses(t *testing.T) {
-	if _, err := os.Stat("../node_modules/mermaid"); err != nil {
+	if _, err := os.Stat("../../../node_modules/mermaid"); err != nil {
 		t.Skip("run npm ci to install Mermaid's parser")
 	}
-	data, err := os.ReadFile("../config/usecases.yaml")
+	data, err := os.ReadFile("../../../config/usecases.yaml")
 	require.NoError(t, err)
 	dir := t.TempDir()
 	files := map[string]string{
@@ -148,18 +148,18 @@ func TestMermaidParses(t *testing.T) {
 		paths = append(paths, filepath.Join(dir, name))
 		require.NoError(t, os.WriteFile(paths[len(paths)-1], []byte(body), 0o644))
 	}
-	out, err := exec.Command("node", append([]string{"../scripts/check-mermaid.mjs"}, paths...)...).CombinedOutput()
+	out, err := exec.Command("node", append([]string{"../../../scripts/check-mermaid.mjs"}, paths...)...).CombinedOutput()
 	require.NoError(t, err, string(out))
 	assert.Equal(t, 3, strings.Count(string(out), ": ok (flowchart-v2)"), string(out))
 
 	// What Write refuses, Mermaid refuses: a broken diagram, and one past its edge limit.
 	broken := filepath.Join(dir, "broken.md")
 	require.NoError(t, os.WriteFile(broken, []byte("```mermaid\nflowchart LR\n  a[\"x\" --> b\n```\n"), 0o644))
-	out, err = exec.Command("node", "../scripts/check-mermaid.mjs", broken).CombinedOutput()
+	out, err = exec.Command("node", "../../../scripts/check-mermaid.mjs", broken).CombinedOutput()
 	assert.Error(t, err, string(out))
 	huge := filepath.Join(dir, "huge.md")
 	require.NoError(t, os.WriteFile(huge, []byte(draw(t, fixture.Large(20, 60), Full)), 0o644))
-	out, err = exec.Command("node", "../scripts/check-mermaid.mjs", huge).CombinedOutput()
+	out, err = exec.Command("node", "../../../scripts/check-mermaid.mjs", huge).CombinedOutput()
 	assert.Error(t, err, string(out))
 	assert.Contains(t, string(out), "Edge limit exceeded")
 }

@@ -12,8 +12,8 @@ import (
 	"strings"
 
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/iampolicy"
-	"github.com/acme/genai-estate/naming"
+	"github.com/acme/genai-estate/internal/iampolicy"
+	"github.com/acme/genai-estate/internal/naming"
 )
 
 // IAM and CloudFormation limits that no quota raises.

@@ -8,15 +8,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/acme/genai-estate/access"
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/review/access"
 )
 
 // side plans the example config with replacements applied (each must apply).
 func side(t *testing.T, pairs ...string) Side {
 	t.Helper()
-	data, err := os.ReadFile("../config/usecases.yaml")
+	data, err := os.ReadFile("../../../config/usecases.yaml")
 	require.NoError(t, err)
 	s := string(data)
 	for i := 0; i < len(pairs); i += 2 {

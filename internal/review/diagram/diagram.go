@@ -13,8 +13,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/acme/genai-estate/access"
-	"github.com/acme/genai-estate/naming"
+	"github.com/acme/genai-estate/internal/naming"
+	"github.com/acme/genai-estate/internal/review/access"
 )
 
 // Detail levels.

@@ -6,9 +6,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/acme/genai-estate/catalog"
-	"github.com/acme/genai-estate/iameval"
-	"github.com/acme/genai-estate/iampolicy"
+	"github.com/acme/genai-estate/internal/catalog"
+	"github.com/acme/genai-estate/internal/iampolicy"
+	"github.com/acme/genai-estate/internal/review/iameval"
 )
 
 // Principal kinds.

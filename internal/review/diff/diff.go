@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/acme/genai-estate/access"
+	"github.com/acme/genai-estate/internal/review/access"
 )
 
 // Side is one estate: its IAM and what the matrix makes of it.

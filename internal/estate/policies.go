@@ -9,8 +9,8 @@ import (
 	"unicode"
 
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/iampolicy"
-	"github.com/acme/genai-estate/naming"
+	"github.com/acme/genai-estate/internal/iampolicy"
+	"github.com/acme/genai-estate/internal/naming"
 )
 
 // unit is the smallest piece of a grant that cannot be split across policies:

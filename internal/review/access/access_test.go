@@ -8,12 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/estate"
 )
 
 func example(t *testing.T) (*Inventory, *estate.Estate) {
 	t.Helper()
-	c, err := config.Load("../config/usecases.yaml")
+	c, err := config.Load("../../../config/usecases.yaml")
 	require.NoError(t, err)
 	e, err := estate.Build(c)
 	require.NoError(t, err)

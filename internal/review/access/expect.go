@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/estate"
 )
 
 // LambdaService is the principal of the RAG agent's function role.

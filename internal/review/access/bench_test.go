@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/acme/genai-estate/config"
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/fixture"
 )
 

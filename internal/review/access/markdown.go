@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/acme/genai-estate/estate"
+	"github.com/acme/genai-estate/internal/estate"
 )
 
 // Markdown writes the matrix for a pull-request comment.
