@@ -97,6 +97,11 @@ func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 		app.Node().SetContext(jsii.String(strength), "strong")
 	}
 	checks.Apply(app)
+	// Tagged once, at the app: every taggable resource of every stack gets them.
+	tags := awscdk.Tags_Of(app)
+	for _, t := range e.Tags {
+		tags.Add(jsii.String(t.Key), jsii.String(t.Value), nil)
+	}
 	for _, a := range e.Accounts {
 		if props != nil && len(props.Accounts) > 0 && !slices.Contains(props.Accounts, a.Name) {
 			continue

@@ -82,8 +82,6 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralStackP
 			Tags:         &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String(idp.String())}},
 		})
 	}
-	awscdk.Tags_Of(s.Stack).Add(jsii.String("genai:org"), jsii.String(c.Org), nil)
-	awscdk.Tags_Of(s.Stack).Add(jsii.String("genai:managed-by"), jsii.String("genai-estate"), nil)
 	if cen.Gateway == nil {
 		return s
 	}

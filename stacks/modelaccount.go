@@ -2,9 +2,6 @@
 package stacks
 
 import (
-	"maps"
-	"slices"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -65,12 +62,6 @@ func NewModelAccountStack(scope constructs.Construct, id string, props *ModelAcc
 			Value:       ir.Role.AttrArn(),
 			Description: jsii.String("ARN of " + r.Name.String()),
 		})
-	}
-	tags := awscdk.Tags_Of(s.Stack)
-	tags.Add(jsii.String("genai:org"), jsii.String(c.Org), nil)
-	tags.Add(jsii.String("genai:managed-by"), jsii.String("genai-estate"), nil)
-	for _, k := range slices.Sorted(maps.Keys(c.Tags)) {
-		tags.Add(jsii.String(k), jsii.String(c.Tags[k]), nil)
 	}
 	return s
 }

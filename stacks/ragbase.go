@@ -127,8 +127,6 @@ func NewRAGBaseStack(scope constructs.Construct, id string, props *RAGBaseStackP
 		})
 		s.suppressObjectWildcard(s.KnowledgeBaseRole)
 	}
-	awscdk.Tags_Of(s.Stack).Add(jsii.String("genai:managed-by"), jsii.String("genai-estate"), nil)
-	awscdk.Tags_Of(s.Stack).Add(jsii.String("genai:org"), jsii.String(props.Config.Org), nil)
 	return s
 }
 

@@ -162,8 +162,6 @@ func NewRAGLambdaStack(scope constructs.Construct, id string, props *RAGLambdaSt
 
 	s.suppressions(r.API.Auth)
 	awscdk.NewCfnOutput(s.Stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: s.API.Url()})
-	awscdk.Tags_Of(s.Stack).Add(jsii.String("genai:managed-by"), jsii.String("genai-estate"), nil)
-	awscdk.Tags_Of(s.Stack).Add(jsii.String("genai:org"), jsii.String(c.Org), nil)
 	return s
 }
 

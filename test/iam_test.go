@@ -205,7 +205,7 @@ func TestStackEnvironmentsAndOutputs(t *testing.T) {
 		tg := raw.(map[string]any)
 		tags[tg["Key"].(string)] = tg["Value"].(string)
 	}
-	assert.Equal(t, map[string]string{"genai:org": "ACME", "genai:managed-by": "genai-estate", "genai:use-case": "Marketing",
+	assert.Equal(t, map[string]string{"cost-center": "4200", "genai:org": "ACME", "genai:managed-by": "genai-estate", "genai:use-case": "Marketing",
 		"genai:role-kind": "group", "genai:trust-policy": "ACME-GenAI-Marketing-TrustPolicy"}, tags)
 }
 

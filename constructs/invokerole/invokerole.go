@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/naming"
 )
 
 // InvokeRoleProps configures an InvokeRole.
@@ -34,9 +35,9 @@ func NewInvokeRole(scope constructs.Construct, id string, props *InvokeRoleProps
 	this := &InvokeRole{Construct: constructs.NewConstruct(scope, jsii.String(id))}
 	r := props.Role
 	tags := []*awscdk.CfnTag{
-		{Key: jsii.String("genai:use-case"), Value: jsii.String(r.Name.Subject)},
-		{Key: jsii.String("genai:role-kind"), Value: jsii.String(r.Kind)},
-		{Key: jsii.String("genai:trust-policy"), Value: jsii.String(r.TrustName.String())},
+		{Key: jsii.String(naming.TagUseCase), Value: jsii.String(r.Name.Subject)},
+		{Key: jsii.String(naming.TagRoleKind), Value: jsii.String(r.Kind)},
+		{Key: jsii.String(naming.TagTrustPolicy), Value: jsii.String(r.TrustName.String())},
 	}
 	this.Role = awsiam.NewCfnRole(this.Construct, jsii.String("Role"), &awsiam.CfnRoleProps{
 		RoleName:                 jsii.String(r.Name.String()),

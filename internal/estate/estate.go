@@ -7,6 +7,7 @@ package estate
 import (
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -35,6 +36,20 @@ type Estate struct {
 	Accounts []*Account // sorted by name
 	// Routing holds each use case's routing parameter for the gateway.
 	Routing []Parameter
+	// Tags go on every taggable resource of every stack: the toolkit's own,
+	// then the config's, sorted by key.
+	Tags []Tag
+}
+
+// Tag is one resource tag.
+type Tag struct{ Key, Value string }
+
+func tags(c *config.Config) []Tag {
+	out := []Tag{{naming.TagOrg, c.Org}, {naming.TagManagedBy, naming.ManagedBy}}
+	for _, k := range slices.Sorted(maps.Keys(c.Tags)) {
+		out = append(out, Tag{k, c.Tags[k]})
+	}
+	return out
 }
 
 // Account is the plan of one shared model account.
@@ -97,7 +112,7 @@ func (a *Account) ShardRoles(shard int) []*Role {
 // at the use case, group or account that exceeds it.
 func Build(c *config.Config) (*Estate, error) {
 	rep := c.Report()
-	e := &Estate{Config: c}
+	e := &Estate{Config: c, Tags: tags(c)}
 	for i, ma := range c.ModelAccounts {
 		a := &Account{
 			ModelAccount:   ma,

@@ -23,6 +23,16 @@ const (
 	MaxPolicyName = 128
 )
 
+// Tag keys the toolkit sets. ManagedBy is the value of TagManagedBy.
+const (
+	TagOrg         = "genai:org"
+	TagManagedBy   = "genai:managed-by"
+	TagUseCase     = "genai:use-case"
+	TagRoleKind    = "genai:role-kind"
+	TagTrustPolicy = "genai:trust-policy"
+	ManagedBy      = "genai-estate"
+)
+
 var fieldRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
 
 // ValidField reports whether s may be used as a name field.
