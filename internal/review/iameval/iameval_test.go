@@ -119,3 +119,150 @@ func TestGeneratedDocuments(t *testing.T) {
 	d, _ = invoke("arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-opus-20240229-v1:0", nil)
 	assert.Equal(t, ImplicitDeny, d, "an ungranted model")
 }
+
+func ctx(kv ...string) map[string][]string {
+	m := map[string][]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = append(m[kv[i]], kv[i+1])
+	}
+	return m
+}
+
+// One row per condition operator rule of IAM's reference
+// (reference_policies_elements_condition_operators and
+// reference_policies_multi-value-conditions), written from that reference.
+// Each row is the condition block of an Allow of everything.
+func TestConditionOperators(t *testing.T) {
+	tests := []struct {
+		rule string
+		cond string
+		ctx  map[string][]string
+		want Decision
+	}{
+		// Null: presence only.
+		{"Null false: any value of a present key matches", `{"Null":{"iss:sub":"false"}}`, ctx("iss:sub", "anyone"), Allow},
+		{"Null false: an absent key does not match", `{"Null":{"iss:sub":"false"}}`, nil, ImplicitDeny},
+		{"Null true: an absent key matches", `{"Null":{"aws:TokenIssueTime":"true"}}`, nil, Allow},
+		{"Null true: a present key does not match", `{"Null":{"aws:TokenIssueTime":"true"}}`, ctx("aws:TokenIssueTime", "x"), ImplicitDeny},
+		// Key names are case-insensitive; values are not.
+		{"condition key names are case-insensitive", `{"StringEquals":{"AWS:SourceAccount":"111"}}`, ctx("aws:sourceaccount", "111"), Allow},
+		{"condition values are case-sensitive", `{"StringEquals":{"k":"abc"}}`, ctx("k", "ABC"), ImplicitDeny},
+		{"StringEqualsIgnoreCase folds values", `{"StringEqualsIgnoreCase":{"k":"abc"}}`, ctx("k", "ABC"), Allow},
+		{"StringNotEqualsIgnoreCase folds values", `{"StringNotEqualsIgnoreCase":{"k":"abc"}}`, ctx("k", "ABC"), ImplicitDeny},
+		// Negations.
+		{"StringNotEquals: a value outside the list matches", `{"StringNotEquals":{"k":["a","b"]}}`, ctx("k", "c"), Allow},
+		{"StringNotEquals: a listed value does not match", `{"StringNotEquals":{"k":["a","b"]}}`, ctx("k", "b"), ImplicitDeny},
+		{"StringNotLike: a missing key matches", `{"StringNotLike":{"k":"a*"}}`, nil, Allow},
+		{"StringNotLike: a matching value does not", `{"StringNotLike":{"k":"a*"}}`, ctx("k", "abc"), ImplicitDeny},
+		{"ArnNotLike: a missing key matches", `{"ArnNotLike":{"aws:SourceArn":"arn:aws:s3:::b/*"}}`, nil, Allow},
+		{"NumericNotEquals: a missing key matches", `{"NumericNotEquals":{"k":"1"}}`, nil, Allow},
+		{"NotIpAddress: a missing key matches", `{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}`, nil, Allow},
+		// IfExists.
+		{"IfExists: a missing key matches", `{"StringEqualsIfExists":{"k":"a"}}`, nil, Allow},
+		{"IfExists: a present key is tested", `{"StringEqualsIfExists":{"k":"a"}}`, ctx("k", "b"), ImplicitDeny},
+		{"IpAddressIfExists: a missing key matches", `{"IpAddressIfExists":{"aws:SourceIp":"10.0.0.0/8"}}`, nil, Allow},
+		// Numeric.
+		{"NumericEquals", `{"NumericEquals":{"k":"10"}}`, ctx("k", "10.0"), Allow},
+		{"NumericLessThan: smaller matches", `{"NumericLessThan":{"s3:max-keys":"10"}}`, ctx("s3:max-keys", "9"), Allow},
+		{"NumericLessThan: equal does not", `{"NumericLessThan":{"s3:max-keys":"10"}}`, ctx("s3:max-keys", "10"), ImplicitDeny},
+		{"NumericLessThanEquals: equal matches", `{"NumericLessThanEquals":{"k":"10"}}`, ctx("k", "10"), Allow},
+		{"NumericGreaterThan", `{"NumericGreaterThan":{"k":"10"}}`, ctx("k", "11"), Allow},
+		{"NumericGreaterThanEquals: smaller does not", `{"NumericGreaterThanEquals":{"k":"10"}}`, ctx("k", "9"), ImplicitDeny},
+		{"Numeric: a missing key does not match", `{"NumericLessThan":{"k":"10"}}`, nil, ImplicitDeny},
+		{"Numeric: a policy value that is not a number is indeterminate", `{"NumericLessThan":{"k":"ten"}}`, ctx("k", "9"), Indeterminate},
+		// Date.
+		{"DateLessThan: ISO 8601", `{"DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00Z"}}`, ctx("aws:CurrentTime", "2026-11-27T15:00:00Z"), Allow},
+		{"DateGreaterThan: epoch seconds", `{"DateGreaterThan":{"aws:EpochTime":"1700000000"}}`, ctx("aws:EpochTime", "1600000000"), ImplicitDeny},
+		{"DateEquals: a date and a time of its midnight", `{"DateEquals":{"k":"2026-01-01"}}`, ctx("k", "2026-01-01T00:00:00Z"), Allow},
+		{"DateNotEquals", `{"DateNotEquals":{"k":"2026-01-01T00:00:00Z"}}`, ctx("k", "2026-01-02T00:00:00Z"), Allow},
+		{"DateLessThanEquals", `{"DateLessThanEquals":{"k":"2026-01-01T00:00:00Z"}}`, ctx("k", "2026-01-01T00:00:00Z"), Allow},
+		{"DateGreaterThanEquals", `{"DateGreaterThanEquals":{"k":"2026-01-01T00:00:00Z"}}`, ctx("k", "2025-12-31T23:59:59Z"), ImplicitDeny},
+		// Bool and binary.
+		{"Bool true", `{"Bool":{"aws:SecureTransport":"true"}}`, ctx("aws:SecureTransport", "true"), Allow},
+		{"Bool false does not match true", `{"Bool":{"aws:SecureTransport":"false"}}`, ctx("aws:SecureTransport", "true"), ImplicitDeny},
+		{"Bool on a missing key does not match", `{"Bool":{"aws:MultiFactorAuthPresent":"true"}}`, nil, ImplicitDeny},
+		{"BoolIfExists on a missing key matches", `{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}`, nil, Allow},
+		{"BinaryEquals compares the base64 value", `{"BinaryEquals":{"k":"QmluYXJ5VmFsdWU="}}`, ctx("k", "QmluYXJ5VmFsdWU="), Allow},
+		// IP addresses.
+		{"IpAddress: an IPv4 address in the block", `{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}`, ctx("aws:SourceIp", "203.0.113.7"), Allow},
+		{"IpAddress: an address outside the block", `{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}`, ctx("aws:SourceIp", "198.51.100.7"), ImplicitDeny},
+		{"IpAddress: a single address", `{"IpAddress":{"aws:SourceIp":"203.0.113.7"}}`, ctx("aws:SourceIp", "203.0.113.7"), Allow},
+		{"IpAddress: IPv6", `{"IpAddress":{"aws:SourceIp":"2001:db8::/32"}}`, ctx("aws:SourceIp", "2001:db8:1::5"), Allow},
+		{"NotIpAddress: an address outside every block", `{"NotIpAddress":{"aws:SourceIp":["10.0.0.0/8","2001:db8::/32"]}}`, ctx("aws:SourceIp", "203.0.113.7"), Allow},
+		{"NotIpAddress: an address inside a block", `{"NotIpAddress":{"aws:SourceIp":["10.0.0.0/8","2001:db8::/32"]}}`, ctx("aws:SourceIp", "10.1.2.3"), ImplicitDeny},
+		{"IpAddress: a missing key does not match", `{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}`, nil, ImplicitDeny},
+		// VPC endpoint perimeter as the generated policies may add it.
+		{"StringEquals aws:SourceVpce", `{"StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}`, ctx("aws:sourcevpce", "vpce-1a2b3c4d"), Allow},
+		{"StringEquals aws:SourceVpc: another VPC", `{"StringEquals":{"aws:SourceVpc":"vpc-111"}}`, ctx("aws:SourceVpc", "vpc-222"), ImplicitDeny},
+		// ARNs.
+		{"ArnEquals takes wildcards too", `{"ArnEquals":{"aws:SourceArn":"arn:aws:bedrock:*:111:knowledge-base/*"}}`, ctx("aws:SourceArn", "arn:aws:bedrock:us-east-1:111:knowledge-base/KB1"), Allow},
+		{"ArnLike: a pattern of fewer than six parts is indeterminate where it could match", `{"ArnLike":{"aws:SourceArn":"arn:aws:bedrock:*:knowledge-base/*"}}`, ctx("aws:SourceArn", "arn:aws:bedrock:us-east-1:111:knowledge-base/KB1"), Indeterminate},
+		{"ArnLike: each part is matched on its own", `{"ArnLike":{"aws:SourceArn":"arn:aws:bedrock:us-*:111:knowledge-base/*"}}`, ctx("aws:SourceArn", "arn:aws:bedrock:us-east-1:111:knowledge-base/KB1"), Allow},
+		{"ArnLike: another account", `{"ArnLike":{"aws:SourceArn":"arn:aws:bedrock:us-east-1:111:knowledge-base/*"}}`, ctx("aws:SourceArn", "arn:aws:bedrock:us-east-1:222:knowledge-base/KB1"), ImplicitDeny},
+		{"ArnNotEquals: another ARN matches", `{"ArnNotEquals":{"aws:SourceArn":"arn:aws:s3:::a"}}`, ctx("aws:SourceArn", "arn:aws:s3:::b"), Allow},
+		{"ArnLike: a value that is not an ARN does not match", `{"ArnLike":{"k":"arn:aws:s3:::*"}}`, ctx("k", "bucket"), ImplicitDeny},
+		// Multi-valued keys.
+		{"ForAllValues: every member must be listed", `{"ForAllValues:StringEquals":{"k":["a","b"]}}`, ctx("k", "a", "k", "b"), Allow},
+		{"ForAllValues: an empty set matches even a negation", `{"ForAllValues:StringNotEquals":{"k":["a"]}}`, nil, Allow},
+		{"ForAllValues:StringNotEquals: no member may be listed", `{"ForAllValues:StringNotEquals":{"k":["a"]}}`, ctx("k", "b", "k", "a"), ImplicitDeny},
+		{"ForAnyValue:StringNotEquals: one unlisted member is enough", `{"ForAnyValue:StringNotEquals":{"k":["a"]}}`, ctx("k", "b", "k", "a"), Allow},
+		{"ForAnyValue: a missing key does not match even a negation", `{"ForAnyValue:StringNotEquals":{"k":["a"]}}`, nil, ImplicitDeny},
+		{"ForAnyValue:StringEqualsIfExists: a missing key matches", `{"ForAnyValue:StringEqualsIfExists":{"k":["a"]}}`, nil, Allow},
+		{"ForAllValues:StringLike over members", `{"ForAllValues:StringLike":{"k":["team-*"]}}`, ctx("k", "team-a", "k", "team-b"), Allow},
+		// Policy variables.
+		{"a policy variable is the request's value", `{"StringEquals":{"iss:sub":"${aws:PrincipalTag/sub}"}}`, ctx("iss:sub", "u1", "aws:PrincipalTag/sub", "u1"), Allow},
+		{"a policy variable of another value", `{"StringEquals":{"iss:sub":"${aws:PrincipalTag/sub}"}}`, ctx("iss:sub", "u1", "aws:PrincipalTag/sub", "u2"), ImplicitDeny},
+		{"a policy variable's default applies when the key is missing", `{"StringEquals":{"k":"${aws:PrincipalTag/team, 'none'}"}}`, ctx("k", "none"), Allow},
+		{"a policy variable the request lacks is indeterminate", `{"StringLike":{"k":"${aws:PrincipalTag/team}-*"}}`, ctx("k", "x-1"), Indeterminate},
+		{"${*} is a literal star", `{"StringLike":{"k":"a${*}"}}`, ctx("k", "abc"), ImplicitDeny},
+		{"${*} matches a literal star", `{"StringLike":{"k":"a${*}"}}`, ctx("k", "a*"), Allow},
+		// What cannot be evaluated.
+		{"an unknown operator is indeterminate", `{"StringMatchesRegex":{"k":"a.*"}}`, ctx("k", "abc"), Indeterminate},
+		{"an unknown set prefix is indeterminate", `{"ForSomeValues:StringEquals":{"k":"a"}}`, ctx("k", "a"), Indeterminate},
+		{"an unknown operator under a false one is still false", `{"StringMatchesRegex":{"k":"a.*"},"StringEquals":{"j":"x"}}`, ctx("k", "abc", "j", "y"), ImplicitDeny},
+		{"an unresolved placeholder that could match is indeterminate", `{"StringEquals":{"aws:SourceVpce":"{{Endpoint.Id}}"}}`, ctx("aws:SourceVpce", "vpce-1"), Indeterminate},
+		{"an unresolved placeholder that cannot match is false", `{"ArnLike":{"aws:SourceArn":"{{Bucket.Arn}}/docs/*"}}`, ctx("aws:SourceArn", "arn:aws:bedrock:us-east-1:1:knowledge-base/K"), ImplicitDeny},
+	}
+	for _, tc := range tests {
+		t.Run(tc.rule, func(t *testing.T) {
+			d := doc(t, `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":`+tc.cond+`}]}`)
+			got, _ := Evaluate(d, Request{Action: "x:Y", Resource: "r", Context: tc.ctx})
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// Statement-level rules for what cannot be evaluated, and resources.
+func TestIndeterminate(t *testing.T) {
+	tests := []struct {
+		rule string
+		doc  string
+		req  Request
+		want Decision
+	}{
+		{"an Allow that may apply is indeterminate, never a silent deny", `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"{{Model.Arn}}"}]}`, Request{Action: "bedrock:InvokeModel", Resource: fm}, Indeterminate},
+		{"an Allow with a Deny that may apply is indeterminate", `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringMatchesRegex":{"k":"x"}}}]}`, Request{Action: "x:Y", Resource: "r"}, Indeterminate},
+		{"a Deny that applies wins over an indeterminate Allow", `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"{{X}}"},{"Effect":"Deny","Action":"*","Resource":"*"}]}`, Request{Action: "x:Y", Resource: "r"}, ExplicitDeny},
+		{"a Deny that may apply without any Allow is an implicit deny", `{"Statement":[{"Effect":"Deny","Action":"*","Resource":"{{X}}"}]}`, Request{Action: "x:Y", Resource: "r"}, ImplicitDeny},
+		{"a placeholder resource that cannot match does not apply", `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"{{Bucket.Arn}}/docs/*"}]}`, Request{Action: "bedrock:InvokeModel", Resource: fm}, ImplicitDeny},
+		{"a policy variable in a resource", `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}]}`, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/red/x", Context: ctx("aws:principaltag/team", "red")}, Allow},
+		{"NotPrincipal applies to every other principal", `{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"}]}`, Request{Action: "sts:AssumeRole", Principal: map[string]string{"AWS": "arn:aws:iam::222222222222:role/x"}}, Allow},
+		{"a region-wildcard model ARN", `{"Statement":[{"Effect":"Allow","Action":"bedrock:InvokeModel","Resource":"arn:aws:bedrock:*::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"}]}`, Request{Action: "bedrock:InvokeModel", Resource: fm}, Allow},
+	}
+	for _, tc := range tests {
+		t.Run(tc.rule, func(t *testing.T) {
+			got, _ := Evaluate(doc(t, tc.doc), tc.req)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// The probe of issue 14: aud plus a Null test on sub admits any subject.
+func TestNullSubAdmitsAnySubject(t *testing.T) {
+	iss := "acme.okta.com/oauth2/default"
+	trust := doc(t, `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::1:oidc-provider/`+iss+`"},"Action":"sts:AssumeRoleWithWebIdentity",
+		"Condition":{"StringEquals":{"`+iss+`:aud":"genai-gateway"},"Null":{"`+iss+`:sub":"false"}}}]}`)
+	got, _ := Evaluate(trust, Request{Action: "sts:AssumeRoleWithWebIdentity", Principal: map[string]string{"Federated": "arn:aws:iam::1:oidc-provider/" + iss},
+		Context: ctx(iss+":aud", "genai-gateway", iss+":sub", "anyone-at-all")})
+	assert.Equal(t, Allow, got)
+}
