@@ -18,6 +18,7 @@ type Config struct {
 	Groups           []Group           `yaml:"groups,omitempty" doc:"Domain roles shared by several use cases."`
 	Vendors          []Vendor          `yaml:"vendors,omitempty" doc:"Third-party vendors given roles guarded by sts:ExternalId."`
 	RAG              *RAG              `yaml:"rag,omitempty" doc:"The RAG agent's base and Lambda/API stacks."`
+	Pipeline         *Pipeline         `yaml:"pipeline,omitempty" doc:"Optional CDK Pipelines deployment in a tooling account, and the bootstrap StackSet."`
 	Models           []catalog.Model   `yaml:"models,omitempty" doc:"Catalog entries added to or overriding the embedded model catalog."`
 
 	// File is the path the config was read from, for messages.

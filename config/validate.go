@@ -59,6 +59,7 @@ func validate(c *Config, r *Reporter) {
 	v.groups()
 	v.vendors()
 	v.rag()
+	v.pipeline()
 	v.gateway()
 	if c.RAG != nil {
 		c.RAG.Defaults()

@@ -1,0 +1,245 @@
+package deployplan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/estate"
+)
+
+// Stack names that only the app knows otherwise; the stacks package uses these.
+
+// CentralStackName is the central gateway stack's name.
+func CentralStackName(c *config.Config) string { return c.Org + "-GenAIGateway-Central" }
+
+// RAGStackNames are the RAG base and Lambda stacks' names.
+func RAGStackNames(c *config.Config) (base, lambda string) {
+	return c.RAG.Name + "-Base", c.RAG.Name + "-Lambda"
+}
+
+// BootstrapStackName is the bootstrap StackSet stack's name.
+func BootstrapStackName(c *config.Config) string { return c.Org + "-" + c.Layer + "-CDKBootstrap" }
+
+// PipelineStackName is the name of the i-th (from 0) pipeline stack.
+func PipelineStackName(c *config.Config, i int) string {
+	name := c.Org + "-" + c.Layer + "-Pipeline"
+	if i > 0 {
+		name += fmt.Sprintf("-%d", i+1)
+	}
+	return name
+}
+
+// ModelAccountStacks are the stacks of the model accounts, in the app's
+// order: each account's shards, the first of which the others depend on.
+func ModelAccountStacks(e *estate.Estate) []Stack {
+	c := e.Config
+	var out []Stack
+	for _, a := range e.Accounts {
+		first := a.Stack(c.Org, c.Layer, 0)
+		for shard := range a.Shards {
+			s := Stack{Name: a.Stack(c.Org, c.Layer, shard), Account: a.Account, Region: a.Region(), Kind: ModelAccount, Group: a.Name}
+			if shard > 0 {
+				s.DependsOn = []string{first}
+			}
+			roles := a.ShardRoles(shard)
+			for _, r := range roles {
+				s.Roles = append(s.Roles, r.Name.String())
+			}
+			s.Fingerprint = hash(struct {
+				Provider bool
+				Arn      string
+				Roles    []*estate.Role
+				Tags     []estate.Tag
+			}{a.CreateProvider && shard == 0, a.ProviderArn, roles, e.Tags})
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// FromEstate lists the stacks a config deploys, fingerprinted by their plan:
+// the model accounts' roles and policies, the central stack's routing data
+// and settings, the RAG and pipeline settings.
+func FromEstate(e *estate.Estate) []Stack {
+	c := e.Config
+	var out []Stack
+	if c.Pipeline != nil {
+		out = append(out, ToolingStacks(c, 1)...)
+	}
+	out = append(out, ModelAccountStacks(e)...)
+	if c.Central.Gateway != nil {
+		out = append(out, Stack{Name: CentralStackName(c), Account: c.Central.Account, Region: c.Central.Region, Kind: Central, Group: "Central",
+			Fingerprint: hash(struct {
+				Central config.Central
+				IdP     config.IdentityProvider
+				Routing []estate.Parameter
+				Tags    []estate.Tag
+			}{c.Central, c.IdentityProvider, e.Routing, e.Tags})})
+	}
+	if c.RAG != nil {
+		base, lambda := RAGStackNames(c)
+		fp := hash(struct {
+			RAG  *config.RAG
+			Tags []estate.Tag
+		}{c.RAG, e.Tags})
+		out = append(out,
+			Stack{Name: base, Account: c.RAG.Account, Region: c.RAG.Region, Kind: Other, Group: c.RAG.Name, Fingerprint: fp},
+			Stack{Name: lambda, Account: c.RAG.Account, Region: c.RAG.Region, Kind: Other, Group: c.RAG.Name, DependsOn: []string{base}, Fingerprint: fp})
+	}
+	return out
+}
+
+// ToolingStacks are the bootstrap StackSet stack (when configured) and n
+// pipeline stacks.
+func ToolingStacks(c *config.Config, n int) []Stack {
+	p := c.Pipeline
+	var out []Stack
+	if b := p.Bootstrap; b != nil {
+		out = append(out, Stack{Name: BootstrapStackName(c), Account: b.Account, Region: b.Region, Kind: Bootstrap, Fingerprint: hash(b)})
+	}
+	for i := range n {
+		out = append(out, Stack{Name: PipelineStackName(c, i), Account: p.Account, Region: p.Region, Kind: Pipeline, Fingerprint: hash(p)})
+	}
+	return out
+}
+
+func hash(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// FromAssembly lists the stacks of a cloud assembly (cdk.out), nested
+// assemblies (CDK Pipelines stages) included, fingerprinted by their
+// templates. A stack's kind is read from what it holds.
+func FromAssembly(dir string) ([]Stack, error) {
+	var out []Stack
+	if err := readAssembly(dir, &out); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+type manifest struct {
+	Artifacts map[string]struct {
+		Type         string   `json:"type"`
+		Environment  string   `json:"environment"`
+		Dependencies []string `json:"dependencies"`
+		Properties   struct {
+			TemplateFile  string `json:"templateFile"`
+			StackName     string `json:"stackName"`
+			DirectoryName string `json:"directoryName"`
+		} `json:"properties"`
+	} `json:"artifacts"`
+}
+
+func readAssembly(dir string, out *[]Stack) error {
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return fmt.Errorf("%s is not a cloud assembly: %w (run `npx cdk synth` to create it)", dir, err)
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
+	}
+	names := map[string]string{} // artifact id -> stack name
+	for id, a := range m.Artifacts {
+		if a.Type == "aws:cloudformation:stack" {
+			names[id] = a.Properties.StackName
+			if names[id] == "" {
+				names[id] = id
+			}
+		}
+	}
+	ids := make([]string, 0, len(m.Artifacts))
+	for id := range m.Artifacts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		a := m.Artifacts[id]
+		switch a.Type {
+		case "cdk:cloud-assembly":
+			if err := readAssembly(filepath.Join(dir, a.Properties.DirectoryName), out); err != nil {
+				return err
+			}
+		case "aws:cloudformation:stack":
+			rest, _ := strings.CutPrefix(a.Environment, "aws://")
+			account, region, _ := strings.Cut(rest, "/")
+			path := filepath.Join(dir, a.Properties.TemplateFile)
+			t, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			s := Stack{Name: names[id], Account: account, Region: region}
+			sum := sha256.Sum256(t)
+			s.Fingerprint = hex.EncodeToString(sum[:])
+			if err := classify(&s, t); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			for _, d := range a.Dependencies {
+				if n, ok := names[d]; ok {
+					s.DependsOn = append(s.DependsOn, n)
+				}
+			}
+			*out = append(*out, s)
+		}
+	}
+	return nil
+}
+
+// modelAccountTypes are all that a model-account stack holds.
+var modelAccountTypes = map[string]bool{"AWS::IAM::OIDCProvider": true, "AWS::IAM::Role": true, "AWS::IAM::ManagedPolicy": true, "AWS::CDK::Metadata": true}
+
+// classify sets a stack's kind, group and roles from its template: the
+// StackSet and the pipeline by their resource types, the central stack by
+// its routing parameters or gateway service, a model-account stack by
+// holding nothing but IAM roles, policies and the OIDC provider.
+func classify(s *Stack, template []byte) error {
+	var t struct {
+		Resources map[string]struct {
+			Type       string `json:"Type"`
+			Properties struct {
+				RoleName any `json:"RoleName"`
+			} `json:"Properties"`
+		} `json:"Resources"`
+	}
+	if err := json.Unmarshal(template, &t); err != nil {
+		return err
+	}
+	types := map[string]bool{}
+	onlyIAM := true
+	for id, r := range t.Resources {
+		types[r.Type] = true
+		onlyIAM = onlyIAM && modelAccountTypes[r.Type]
+		if r.Type == "AWS::IAM::Role" {
+			name, ok := r.Properties.RoleName.(string)
+			if !ok {
+				name = s.Name + "-" + id
+			}
+			s.Roles = append(s.Roles, name)
+		}
+	}
+	sort.Strings(s.Roles)
+	switch {
+	case types["AWS::CloudFormation::StackSet"]:
+		s.Kind = Bootstrap
+	case types["AWS::CodePipeline::Pipeline"]:
+		s.Kind = Pipeline
+	case types["AWS::ECS::Service"] || types["AWS::SSM::Parameter"]:
+		s.Kind = Central
+	case onlyIAM:
+		s.Kind, s.Group = ModelAccount, s.Account
+	default:
+		s.Kind = Other
+	}
+	return nil
+}
