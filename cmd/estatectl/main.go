@@ -6,6 +6,7 @@
 //	estatectl matrix  [-c config] [-json] [SOURCE] who can call which model where
 //	estatectl diagram [-c config] [SOURCE]         Mermaid diagram of the estate
 //	estatectl plan -base SOURCE -head SOURCE       what a change does to access
+//	estatectl deploy-plan [-base SOURCE] -head SOURCE  stacks to deploy, in order, in waves
 //
 // SOURCE is a cdk.out directory (default) or a config file, whose plan is
 // reviewed without synthesizing.
@@ -36,6 +37,8 @@ const usage = `usage:
                                            Mermaid diagram of the estate
   estatectl plan -base SOURCE -head SOURCE [-base-config F] [-head-config F] [-json] [-fail-on broadening,replacement]
                                            access gained and lost, roles and policies added, removed, replaced
+  estatectl deploy-plan [-base SOURCE] -head SOURCE [-wave N] [-json|-o json]
+                                           the stacks to deploy, in order, in waves of at most N (default 50)
 
 SOURCE is a cdk.out directory (default cdk.out) or a config file (its plan,
 without synthesizing). -c is the config a cdk.out was synthesized from
@@ -78,9 +81,10 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 		}
 		return validate(*path, stdout, stderr)
 	},
-	"matrix":  matrix,
-	"diagram": diagramCmd,
-	"plan":    planCmd,
+	"matrix":      matrix,
+	"diagram":     diagramCmd,
+	"plan":        planCmd,
+	"deploy-plan": deployPlanCmd,
 }
 
 func flags(name string, stderr io.Writer) *flag.FlagSet {

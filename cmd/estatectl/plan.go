@@ -32,7 +32,12 @@ func planCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, err)
 			return exitInvalid
 		}
-		sides[i] = diff.Side{Inventory: s.inv, Matrix: s.matrix()}
+		stacks, err := loadStacks(in[0])
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitInvalid
+		}
+		sides[i] = diff.Side{Inventory: s.inv, Matrix: s.matrix(), Stacks: stacks}
 	}
 	p := diff.Compare(sides[0], sides[1])
 	if *asJSON {

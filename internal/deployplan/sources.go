@@ -48,14 +48,21 @@ func ModelAccountStacks(e *estate.Estate) []Stack {
 			if shard > 0 {
 				s.DependsOn = []string{first}
 			}
-			roles := a.ShardRoles(shard)
-			for _, r := range roles {
+			// What the template holds: not the config paths or group members.
+			type role struct {
+				Name, Kind, Vendor, Description string
+				Trust                           any
+				Policies                        []*estate.Policy
+			}
+			var roles []role
+			for _, r := range a.ShardRoles(shard) {
 				s.Roles = append(s.Roles, r.Name.String())
+				roles = append(roles, role{r.Name.String(), r.Kind, r.Vendor, r.Description, r.Trust, r.Policies})
 			}
 			s.Fingerprint = hash(struct {
 				Provider bool
 				Arn      string
-				Roles    []*estate.Role
+				Roles    []role
 				Tags     []estate.Tag
 			}{a.CreateProvider && shard == 0, a.ProviderArn, roles, e.Tags})
 			out = append(out, s)

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/acme/genai-estate/internal/deployplan"
 	"github.com/acme/genai-estate/internal/review/access"
 )
 
@@ -18,6 +19,8 @@ import (
 type Side struct {
 	Inventory *access.Inventory
 	Matrix    *access.Matrix
+	// Stacks, when known, give the plan its deployment order (stacks.go).
+	Stacks []deployplan.Stack
 }
 
 // Change kinds. A replacement deletes a role or policy and creates another:
@@ -50,6 +53,8 @@ type Plan struct {
 	NewExcess []access.Finding `json:"newExcess"`
 	// AccountNames are the config's names of account ids, where known.
 	AccountNames map[string]string `json:"accountNames"`
+	// Deploy is the stacks the change touches, in deployment order.
+	Deploy *deployplan.Plan `json:"deploy,omitempty"`
 }
 
 // Broadening says whether anyone gains access, or the head grants more than its config.
@@ -87,6 +92,7 @@ func Compare(base, head Side) *Plan {
 		}
 	}
 	p.Changes = changes(base, head)
+	p.Deploy = deployOrder(base, head)
 	p.AccountNames = map[string]string{}
 	for _, m := range []*access.Matrix{base.Matrix, head.Matrix} {
 		for _, e := range m.Entries {

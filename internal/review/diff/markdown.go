@@ -63,6 +63,7 @@ func (p *Plan) Markdown(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+	p.stacksMarkdown(w)
 	if len(p.NewExcess) > 0 {
 		fmt.Fprint(w, "### New grants beyond the config\n\n")
 		for _, f := range p.NewExcess {

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDeployPlan(t *testing.T) {
+	const example = "../../config/usecases.yaml"
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, body string) string {
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	y := string(data)
+	// UseCaseE: a new use case in SharedModelsC.
+	add := write("add.yaml", strings.Replace(y, "useCases:\n", "useCases:\n  - name: UseCaseE\n    subjects: [usecase-e]\n    access:\n      - {account: SharedModelsC, models: [amazon.titan-text-express-v1]}\n", 1))
+	rename := write("rename.yaml", strings.ReplaceAll(y, "UseCaseB", "UseCaseBee"))
+	tests := []struct {
+		name string
+		args []string
+		code int
+		rows []string // in this order
+	}{
+		{"add: the model account, then central", []string{"-base", example, "-head", add}, 0, []string{
+			"| 1 | model accounts before central | `ACME-GenAI-SharedModelsC` | 444444444444 | us-west-2 | adds roles: +`ACME-GenAI-UseCaseE-BedrockInvokeRole` |",
+			"| 2 | central | `ACME-GenAIGateway-Central` |"}},
+		{"removal: central, then the model account", []string{"-base", add, "-head", example}, 0, []string{
+			"| 1 | central | `ACME-GenAIGateway-Central` |",
+			"| 2 | model accounts after central | `ACME-GenAI-SharedModelsC` | 444444444444 | us-west-2 | removes roles: −`ACME-GenAI-UseCaseE-BedrockInvokeRole` |"}},
+		{"rename within a stack: before central, with the gap noted", []string{"-base", example, "-head", rename}, 0, []string{
+			"> ACME-GenAI-SharedModelsA adds and removes roles in one deployment (wave 1)",
+			"| 1 | model accounts before central | `ACME-GenAI-SharedModelsA` | 222222222222 | us-east-1 | adds and removes roles: +`ACME-GenAI-UseCaseBee-BedrockInvokeRole`; −`ACME-GenAI-UseCaseB-BedrockInvokeRole` |",
+			"| 2 | central | `ACME-GenAIGateway-Central` |"}},
+		{"no change", []string{"-base", example, "-head", example}, 0, []string{"**0 stacks to deploy in 0 waves of at most 50, 6 unchanged.**", "No stack to deploy."}},
+		{"everything, in waves of 2", []string{"-head", example, "-wave", "2"}, 0, []string{
+			"| 1 | model accounts before central | `ACME-GenAI-SharedModelsA` |",
+			"| 1 | model accounts before central | `ACME-GenAI-SharedModelsB` |",
+			"| 2 | model accounts before central | `ACME-GenAI-SharedModelsC` |",
+			"| 3 | central | `ACME-GenAIGateway-Central` |",
+			"| 4 | other stacks | `RagAgent-Base` |",
+			"| 5 | other stacks | `RagAgent-Lambda` |"}},
+		{"needs a head", []string{"-base", example}, 2, nil},
+		{"wave of zero", []string{"-head", example, "-wave", "0"}, 2, nil},
+		{"unreadable head", []string{"-head", "no-such-dir"}, 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(append([]string{"deploy-plan"}, tt.args...), &out, &errb)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, errb.String())
+			}
+			rest := out.String()
+			for _, r := range tt.rows {
+				i := strings.Index(rest, r)
+				if i < 0 {
+					t.Fatalf("missing, or out of order: %q\nin:\n%s", r, out.String())
+				}
+				rest = rest[i+len(r):]
+			}
+		})
+	}
+	// The review plan names the same stacks in the same order.
+	var review, rerr bytes.Buffer
+	if code := run([]string{"plan", "-base", example, "-head", add}, &review, &rerr); code != 0 {
+		t.Fatal(rerr.String())
+	}
+	if s := review.String(); !strings.Contains(s, "### Stacks to deploy, in order\n\n2 stacks to deploy in 2 waves") ||
+		!strings.Contains(s, "| 1 | model accounts before central | `ACME-GenAI-SharedModelsC`") || !strings.Contains(s, "| 2 | central | `ACME-GenAIGateway-Central`") {
+		t.Errorf("plan lacks the deployment order:\n%s", s)
+	}
+	// The JSON is a GitHub Actions matrix per wave.
+	var out, errb bytes.Buffer
+	if code := run([]string{"deploy-plan", "-o", "json", "-base", example, "-head", add}, &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	var plan struct {
+		Waves []struct {
+			Wave    int
+			Stacks  string
+			Include []map[string]any
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Waves) != 2 || plan.Waves[0].Stacks != "ACME-GenAI-SharedModelsC" || plan.Waves[0].Include[0]["account"] != "444444444444" || plan.Waves[1].Include[0]["stack"] != "ACME-GenAIGateway-Central" {
+		t.Errorf("JSON plan: %s", out.String())
+	}
+}
