@@ -137,6 +137,9 @@ type Breaker struct {
 // Do runs fn unless the breaker is open; a failure opens it. redis.Nil
 // (a miss) is not a failure.
 func (b *Breaker) Do(fn func() error) error {
+	if b == nil {
+		return fn()
+	}
 	if time.Now().UnixNano() < b.downUntil.Load() {
 		return ErrOpen
 	}
@@ -153,4 +156,9 @@ func (b *Breaker) Do(fn func() error) error {
 }
 
 // Failures counts cache errors since start.
-func (b *Breaker) Failures() int64 { return b.failures.Load() }
+func (b *Breaker) Failures() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.failures.Load()
+}
