@@ -12,23 +12,26 @@ import (
 // RAG configures the RAG agent's base stack (documents, vectors, metadata,
 // roles) and its Lambda/API stack.
 type RAG struct {
-	Name                     string    `yaml:"name" doc:"Prefix of the RAG stacks' names, e.g. RagAgent." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
-	Account                  string    `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"^[0-9]{12}$"`
-	Region                   string    `yaml:"region" doc:"Region of the RAG stacks." required:"true" schema:"region"`
-	LLMModel                 string    `yaml:"llmModel" doc:"Model or inference profile id used for generation." required:"true"`
-	EmbeddingModel           string    `yaml:"embeddingModel" doc:"Embedding model id; its catalog entry lists the dimensions it produces." required:"true"`
-	VectorDimension          int       `yaml:"vectorDimension" doc:"Index dimension; must be one the embedding model produces." required:"true"`
-	DistanceMetric           string    `yaml:"distanceMetric,omitempty" doc:"cosine (default) or euclidean." enum:"cosine,euclidean"`
-	DocumentsPrefix          string    `yaml:"documentsPrefix,omitempty" doc:"Key prefix of documents in the bucket. Default documents/."`
-	NoncurrentVersionDays    int       `yaml:"noncurrentVersionDays,omitempty" doc:"Days before noncurrent document versions expire. Default 30."`
-	ConversationTTLAttribute string    `yaml:"conversationTtlAttribute,omitempty" doc:"DynamoDB TTL attribute for conversation items; unset means no TTL."`
-	KnowledgeBase            bool      `yaml:"knowledgeBase,omitempty" doc:"Create the role a Bedrock knowledge base assumes."`
-	TopK                     int       `yaml:"topK,omitempty" doc:"VECTOR_TOP_K. Default 5."`
-	SimilarityThreshold      float64   `yaml:"similarityThreshold,omitempty" doc:"SIMILARITY_THRESHOLD, 0 to 1. Default 0.7."`
-	KnowledgeBaseID          string    `yaml:"knowledgeBaseId,omitempty" doc:"BEDROCK_KNOWLEDGE_BASE_ID, when the agent searches an existing knowledge base."`
-	Image                    RAGImage  `yaml:"image" doc:"The agent's container image." required:"true"`
-	Lambda                   RAGLambda `yaml:"lambda,omitempty" doc:"Function settings."`
-	API                      RAGAPI    `yaml:"api,omitempty" doc:"API Gateway settings."`
+	Name                     string  `yaml:"name" doc:"Prefix of the RAG stacks' names, e.g. RagAgent." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
+	Account                  string  `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"^[0-9]{12}$"`
+	Region                   string  `yaml:"region" doc:"Region of the RAG stacks." required:"true" schema:"region"`
+	LLMModel                 string  `yaml:"llmModel" doc:"Model or inference profile id used for generation." required:"true"`
+	EmbeddingModel           string  `yaml:"embeddingModel" doc:"Embedding model id; its catalog entry lists the dimensions it produces." required:"true"`
+	VectorDimension          int     `yaml:"vectorDimension" doc:"Index dimension; must be one the embedding model produces." required:"true"`
+	DistanceMetric           string  `yaml:"distanceMetric,omitempty" doc:"cosine (default) or euclidean." enum:"cosine,euclidean"`
+	DocumentsPrefix          string  `yaml:"documentsPrefix,omitempty" doc:"Key prefix of documents in the bucket. Default documents/."`
+	NoncurrentVersionDays    int     `yaml:"noncurrentVersionDays,omitempty" doc:"Days before noncurrent document versions expire. Default 30."`
+	ConversationTTLAttribute string  `yaml:"conversationTtlAttribute,omitempty" doc:"DynamoDB TTL attribute for conversation items; unset means no TTL."`
+	KnowledgeBase            bool    `yaml:"knowledgeBase,omitempty" doc:"Create the role a Bedrock knowledge base assumes."`
+	TopK                     int     `yaml:"topK,omitempty" doc:"VECTOR_TOP_K. Default 5."`
+	SimilarityThreshold      float64 `yaml:"similarityThreshold,omitempty" doc:"SIMILARITY_THRESHOLD, 0 to 1. Default 0.7."`
+	KnowledgeBaseID          string  `yaml:"knowledgeBaseId,omitempty" doc:"BEDROCK_KNOWLEDGE_BASE_ID, when the agent searches an existing knowledge base (up to 10 letters and digits); the app role may Retrieve and RetrieveAndGenerate on it."`
+	// The index stores these keys as non-filterable metadata: chunk text and
+	// a knowledge base's keys would overflow the 2 KB filterable budget.
+	NonFilterableMetadataKeys []string  `yaml:"nonFilterableMetadataKeys,omitempty" doc:"Vector metadata keys stored but not filterable (1-10 keys, 1-63 characters each). Changing them replaces the index. Default content, AMAZON_BEDROCK_TEXT, AMAZON_BEDROCK_METADATA."`
+	Image                     RAGImage  `yaml:"image" doc:"The agent's container image." required:"true"`
+	Lambda                    RAGLambda `yaml:"lambda,omitempty" doc:"Function settings."`
+	API                       RAGAPI    `yaml:"api,omitempty" doc:"API Gateway settings."`
 }
 
 // RAGLambda sizes the function.
@@ -45,6 +48,10 @@ type RAGAPI struct {
 	CorsOrigins []string `yaml:"corsOrigins,omitempty" doc:"Origins allowed by CORS; none means no CORS."`
 	RateLimit   float64  `yaml:"rateLimit,omitempty" doc:"Stage throttling, requests per second. Default 50."`
 	BurstLimit  int      `yaml:"burstLimit,omitempty" doc:"Stage throttling burst. Default 100."`
+	// Every route streams, so the integration may wait up to 15 minutes
+	// without a quota increase.
+	TimeoutSeconds int `yaml:"timeoutSeconds,omitempty" doc:"Integration timeout of every route, 1-900 and at most lambda.timeoutSeconds. Default lambda.timeoutSeconds."`
+	MaxBodyKB      int `yaml:"maxBodyKb,omitempty" doc:"Largest request body the web ACL lets through, in KB: 16, 32, 48 or 64 (WAF's inspection limits for API Gateway). Default 64. Documents go to S3 by presigned URL instead."`
 }
 
 // RAGImage is the container image: an ECR image, or a directory built as an asset.
@@ -53,6 +60,17 @@ type RAGImage struct {
 	Tag        string `yaml:"tag,omitempty" doc:"Image tag or sha256 digest in the repository."`
 	Directory  string `yaml:"directory,omitempty" doc:"Directory with a Dockerfile, relative to the config file."`
 }
+
+// DefaultNonFilterableMetadataKeys are the app's chunk text key and the two
+// keys a Bedrock knowledge base writes into an S3 Vectors index.
+var DefaultNonFilterableMetadataKeys = []string{"content", "AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA"}
+
+// BodyInspectionKB are the body sizes AWS WAF can inspect for API Gateway.
+var BodyInspectionKB = []int{16, 32, 48, 64}
+
+const defaultLambdaTimeout = 60
+
+var knowledgeBaseIDRE = regexp.MustCompile(`^[0-9a-zA-Z]{1,10}$`)
 
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
@@ -79,10 +97,19 @@ func (r *RAG) Defaults() {
 		r.Lambda.MemoryMB = 1024
 	}
 	if r.Lambda.TimeoutSeconds == 0 {
-		r.Lambda.TimeoutSeconds = 60
+		r.Lambda.TimeoutSeconds = defaultLambdaTimeout
 	}
 	if r.Lambda.LogRetentionDays == 0 {
 		r.Lambda.LogRetentionDays = 30
+	}
+	if r.NonFilterableMetadataKeys == nil {
+		r.NonFilterableMetadataKeys = slices.Clone(DefaultNonFilterableMetadataKeys)
+	}
+	if r.API.TimeoutSeconds == 0 {
+		r.API.TimeoutSeconds = r.Lambda.TimeoutSeconds
+	}
+	if r.API.MaxBodyKB == 0 {
+		r.API.MaxBodyKB = 64
 	}
 	if r.API.Auth == "" {
 		r.API.Auth = "iam"
@@ -140,6 +167,14 @@ func (v *validator) rag() {
 	if ts := r.Lambda.TimeoutSeconds; ts < 0 || ts > 900 {
 		v.r.Add("rag.lambda.timeoutSeconds", "use 1 to 900", "%d s is outside Lambda's range", ts)
 	}
+	v.ragTimeout(r)
+	v.ragMetadataKeys(r.NonFilterableMetadataKeys)
+	if id := r.KnowledgeBaseID; id != "" && !knowledgeBaseIDRE.MatchString(id) {
+		v.r.Add("rag.knowledgeBaseId", "use the knowledge base id (up to 10 letters and digits, e.g. ABCDE12345), not its name or ARN", "%q is not a knowledge base id", id)
+	}
+	if kb := r.API.MaxBodyKB; kb != 0 && !slices.Contains(BodyInspectionKB, kb) {
+		v.r.Add("rag.api.maxBodyKb", fmt.Sprintf("use one of %v: the body sizes AWS WAF inspects for API Gateway", BodyInspectionKB), "WAF cannot inspect %d KB of a body", kb)
+	}
 	if d := r.Lambda.LogRetentionDays; d != 0 && !slices.Contains(logRetentionDays, d) {
 		v.r.Add("rag.lambda.logRetentionDays", fmt.Sprintf("use one of %v", logRetentionDays), "CloudWatch Logs does not offer %d days", d)
 	}
@@ -175,5 +210,45 @@ func (v *validator) rag() {
 		if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err != nil {
 			v.r.Add("rag.image.directory", "point at a folder that holds the agent's Dockerfile (relative to the config file)", "no Dockerfile in %s", dir)
 		}
+	}
+}
+
+// ragTimeout checks the gateway's integration timeout against the function's:
+// every route streams, so API Gateway allows up to 15 minutes, and waiting
+// longer than the function may run only hides that the function was stopped.
+func (v *validator) ragTimeout(r *RAG) {
+	lambda := r.Lambda.TimeoutSeconds
+	if lambda == 0 {
+		lambda = defaultLambdaTimeout // Defaults runs after validation
+	}
+	switch ts := r.API.TimeoutSeconds; {
+	case ts == 0:
+	case ts < 1 || ts > 900:
+		v.r.Add("rag.api.timeoutSeconds", "use 1 to 900: a streaming integration may wait up to 15 minutes", "%d s is outside API Gateway's range", ts)
+	case lambda >= 1 && lambda <= 900 && ts > lambda:
+		v.r.Add("rag.api.timeoutSeconds", fmt.Sprintf("use at most %d (lambda.timeoutSeconds), or raise lambda.timeoutSeconds to %d", lambda, ts), "the gateway would wait %d s for a function that Lambda stops after %d s", ts, lambda)
+	}
+}
+
+// ragMetadataKeys checks the index's non-filterable keys as S3 Vectors does:
+// 1 to 10 keys of 1 to 63 characters; a repeated key is a typo.
+func (v *validator) ragMetadataKeys(keys []string) {
+	const path = "rag.nonFilterableMetadataKeys"
+	if keys == nil {
+		return
+	}
+	if len(keys) < 1 || len(keys) > 10 {
+		v.r.Add(path, "list 1 to 10 keys, or leave the field out for the default", "%d keys; S3 Vectors takes 1 to 10", len(keys))
+	}
+	seen := map[string]bool{}
+	for i, k := range keys {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		switch {
+		case len(k) < 1 || len(k) > 63:
+			v.r.Add(p, "use a key of 1 to 63 characters", "%q is not a usable metadata key", k)
+		case seen[k]:
+			v.r.Add(p, "list each key once", "%q is listed twice", k)
+		}
+		seen[k] = true
 	}
 }

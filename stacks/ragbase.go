@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"regexp"
 	"strings"
@@ -41,8 +42,25 @@ type RAGBaseStack struct {
 	prefix, partition string
 }
 
-// IndexName is the vector index's name within its vector bucket.
-const IndexName = "chunks"
+// IndexNamePrefix starts the vector index's name within its vector bucket.
+const IndexNamePrefix = "chunks"
+
+// VectorIndexName names the index after every property whose change replaces
+// it (dimension, metric, non-filterable keys; the data type is fixed), so a
+// replacement creates an index of a new name beside the old one instead of
+// failing on a name that is still taken. The same config gives the same name.
+func VectorIndexName(r *config.RAG) string {
+	h := sha256.Sum256([]byte(strings.Join(r.NonFilterableMetadataKeys, "\n")))
+	return fmt.Sprintf("%s-%d-%s-%x", IndexNamePrefix, r.VectorDimension, r.DistanceMetric, h[:4])
+}
+
+// KnowledgeBaseArn is the ARN of the configured knowledge base, or "".
+func KnowledgeBaseArn(partition string, r *config.RAG) string {
+	if r.KnowledgeBaseID == "" {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:bedrock:%s:%s:knowledge-base/%s", partition, r.Region, r.Account, r.KnowledgeBaseID)
+}
 
 // GSI1 indexes documents by status: STATUS#<status> / <created_at>.
 const GSI1 = "GSI1"
@@ -72,16 +90,20 @@ func NewRAGBaseStack(scope constructs.Construct, id string, props *RAGBaseStackP
 		EnforceSSL: jsii.Bool(true), Versioned: jsii.Bool(true), RemovalPolicy: retain,
 		ServerAccessLogsBucket: logs, ServerAccessLogsPrefix: jsii.String("documents/"),
 		LifecycleRules: &[]*awss3.LifecycleRule{{NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(float64(r.NoncurrentVersionDays)))}},
+		Cors:           uploadCors(r.API.CorsOrigins),
 	})
 
 	s.VectorBucket = awss3vectors.NewCfnVectorBucket(s.Stack, jsii.String("Vectors"), &awss3vectors.CfnVectorBucketProps{})
 	s.VectorBucket.ApplyRemovalPolicy(retain, nil)
 	s.Index = awss3vectors.NewCfnIndex(s.Stack, jsii.String("Index"), &awss3vectors.CfnIndexProps{
 		VectorBucketArn: s.VectorBucket.AttrVectorBucketArn(),
-		IndexName:       jsii.String(IndexName),
+		IndexName:       jsii.String(VectorIndexName(r)),
 		DataType:        jsii.String("float32"),
 		Dimension:       jsii.Number(float64(r.VectorDimension)),
 		DistanceMetric:  jsii.String(r.DistanceMetric),
+		MetadataConfiguration: &awss3vectors.CfnIndex_MetadataConfigurationProperty{
+			NonFilterableMetadataKeys: jsii.Strings(r.NonFilterableMetadataKeys...),
+		},
 	})
 	s.Index.ApplyRemovalPolicy(retain, nil)
 
@@ -150,7 +172,26 @@ func (s *RAGBaseStack) appStatements(c *config.Config) *[]awsiam.PolicyStatement
 		statement([]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"},
 			s.Table.TableArn(), jsii.String(*s.Table.TableArn()+"/index/"+GSI1)),
 	}
+	if kb := KnowledgeBaseArn(s.partition, r); kb != "" {
+		// RetrieveAndGenerate then invokes llmModel as the caller: the model
+		// grants below already cover it.
+		st = append(st, statement([]string{"bedrock:Retrieve", "bedrock:RetrieveAndGenerate"}, jsii.String(kb)))
+	}
 	return s.withModels(c, st, r.LLMModel, r.EmbeddingModel)
+}
+
+// uploadCors lets browsers on the API's CORS origins PUT to the presigned
+// upload URLs the app hands out; without origins, no CORS.
+func uploadCors(origins []string) *[]*awss3.CorsRule {
+	if len(origins) == 0 {
+		return nil
+	}
+	return &[]*awss3.CorsRule{{
+		AllowedMethods: &[]awss3.HttpMethods{awss3.HttpMethods_PUT},
+		AllowedOrigins: jsii.Strings(origins...),
+		AllowedHeaders: jsii.Strings("content-type", "content-md5", "x-amz-*"),
+		MaxAge:         jsii.Number(3000),
+	}}
 }
 
 func (s *RAGBaseStack) knowledgeBaseStatements(c *config.Config) *[]awsiam.PolicyStatement {

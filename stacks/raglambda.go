@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 
@@ -36,15 +37,30 @@ type RAGLambdaStack struct {
 	Routes map[string]awsapigateway.Method
 }
 
-// Route is one API route of the seed's REST API.
-type Route struct{ Method, Path string }
-
-// Routes lists the seed's routes; POST /chat/stream streams its response.
-var Routes = []Route{
-	{"GET", "/health"}, {"POST", "/query"}, {"POST", "/chat"}, {"POST", "/chat/stream"},
-	{"GET", "/documents"}, {"POST", "/documents/ingest"}, {"POST", "/documents/upload"},
-	{"GET", "/documents/{id}"}, {"DELETE", "/documents/{id}"}, {"GET", "/tools"},
+// Route is one API route of the seed's REST API; JSON routes take a JSON
+// object body, which the request validator checks.
+type Route struct {
+	Method, Path string
+	JSON         bool
 }
+
+// Routes lists the seed's routes. Every one is served by the same function
+// through the same streaming integration: the Lambda Web Adapter runs in
+// response_stream mode, which streams every response, and API Gateway answers
+// 502 to a streamed response on a buffered integration.
+var Routes = []Route{
+	{"GET", "/health", false}, {"POST", "/query", true}, {"POST", "/chat", true}, {"POST", "/chat/stream", true},
+	{"GET", "/documents", false}, {"POST", "/documents/ingest", true}, {"POST", "/documents/upload", true},
+	{"GET", "/documents/{id}", false}, {"DELETE", "/documents/{id}", false}, {"GET", "/tools", false},
+}
+
+// The Lambda Web Adapter's settings, which the stack sets and the image's web
+// server must match.
+const (
+	AdapterPort      = "8080"
+	AdapterReadiness = "/health"
+	AdapterInvoke    = "response_stream"
+)
 
 // NewRAGLambdaStack creates the stack.
 func NewRAGLambdaStack(scope constructs.Construct, id string, props *RAGLambdaStackProps) *RAGLambdaStack {
@@ -66,18 +82,19 @@ func NewRAGLambdaStack(scope constructs.Construct, id string, props *RAGLambdaSt
 	}
 	logs := retainedLogGroup(s.Stack, "FunctionLogs", r.Lambda.LogRetentionDays)
 	env := map[string]*string{
-		"S3_BUCKET_NAME":             base.Documents.BucketName(),
-		"S3_DOCUMENTS_PREFIX":        jsii.String(r.DocumentsPrefix),
-		"S3_VECTOR_BUCKET_ARN":       base.VectorBucket.AttrVectorBucketArn(),
-		"S3_VECTOR_INDEX_NAME":       jsii.String(IndexName),
-		"DYNAMODB_TABLE_NAME":        base.Table.TableName(),
-		"BEDROCK_LLM_MODEL_ID":       jsii.String(r.LLMModel),
-		"BEDROCK_EMBEDDING_MODEL_ID": jsii.String(r.EmbeddingModel),
-		"VECTOR_DIMENSION":           jsii.String(strconv.Itoa(r.VectorDimension)),
-		"VECTOR_TOP_K":               jsii.String(strconv.Itoa(r.TopK)),
-		"SIMILARITY_THRESHOLD":       jsii.String(strconv.FormatFloat(r.SimilarityThreshold, 'f', -1, 64)),
-		// The Lambda Web Adapter streams the app's response for /chat/stream.
-		"AWS_LWA_INVOKE_MODE": jsii.String("response_stream"),
+		"S3_BUCKET_NAME":               base.Documents.BucketName(),
+		"S3_DOCUMENTS_PREFIX":          jsii.String(r.DocumentsPrefix),
+		"S3_VECTOR_BUCKET_ARN":         base.VectorBucket.AttrVectorBucketArn(),
+		"S3_VECTOR_INDEX_NAME":         jsii.String(VectorIndexName(r)),
+		"DYNAMODB_TABLE_NAME":          base.Table.TableName(),
+		"BEDROCK_LLM_MODEL_ID":         jsii.String(r.LLMModel),
+		"BEDROCK_EMBEDDING_MODEL_ID":   jsii.String(r.EmbeddingModel),
+		"VECTOR_DIMENSION":             jsii.String(strconv.Itoa(r.VectorDimension)),
+		"VECTOR_TOP_K":                 jsii.String(strconv.Itoa(r.TopK)),
+		"SIMILARITY_THRESHOLD":         jsii.String(strconv.FormatFloat(r.SimilarityThreshold, 'f', -1, 64)),
+		"AWS_LWA_INVOKE_MODE":          jsii.String(AdapterInvoke),
+		"AWS_LWA_PORT":                 jsii.String(AdapterPort),
+		"AWS_LWA_READINESS_CHECK_PATH": jsii.String(AdapterReadiness),
 	}
 	if r.KnowledgeBaseID != "" {
 		env["BEDROCK_KNOWLEDGE_BASE_ID"] = jsii.String(r.KnowledgeBaseID)
@@ -133,28 +150,46 @@ func NewRAGLambdaStack(scope constructs.Construct, id string, props *RAGLambdaSt
 	}
 	s.API = awsapigateway.NewRestApi(s.Stack, jsii.String("Api"), apiProps)
 	validator := s.API.AddRequestValidator(jsii.String("Validator"), &awsapigateway.RequestValidatorOptions{ValidateRequestBody: jsii.Bool(true), ValidateRequestParameters: jsii.Bool(true)})
+	// The app validates fields; the gateway rejects what is not a JSON object
+	// before it costs an invocation.
+	object := s.API.AddModel(jsii.String("JsonObject"), &awsapigateway.ModelOptions{
+		ContentType: jsii.String("application/json"),
+		Description: jsii.String("A JSON object body"),
+		Schema:      &awsapigateway.JsonSchema{Schema: awsapigateway.JsonSchemaVersion_DRAFT4, Title: jsii.String("JsonObject"), Type: awsapigateway.JsonSchemaType_OBJECT},
+	})
 
-	buffered := awsapigateway.NewLambdaIntegration(s.Function, nil)
-	streamed := awsapigateway.NewLambdaIntegration(s.Function, &awsapigateway.LambdaIntegrationOptions{ResponseTransferMode: awsapigateway.ResponseTransferMode_STREAM})
+	// One integration for every route: streamed, and allowed to wait as long
+	// as the function may run (a streaming integration takes up to 15 minutes).
+	integration := awsapigateway.NewLambdaIntegration(s.Function, &awsapigateway.LambdaIntegrationOptions{
+		ResponseTransferMode: awsapigateway.ResponseTransferMode_STREAM,
+		Timeout:              awscdk.Duration_Seconds(jsii.Number(float64(r.API.TimeoutSeconds))),
+	})
 	resources := map[string]awsapigateway.IResource{"": s.API.Root()}
 	for _, rt := range Routes {
-		res := s.resource(resources, rt.Path)
-		integration := buffered
-		if rt.Path == "/chat/stream" {
-			integration = streamed
+		opts := &awsapigateway.MethodOptions{RequestValidator: validator}
+		if rt.JSON {
+			opts.RequestModels = &map[string]awsapigateway.IModel{"application/json": object}
 		}
-		s.Routes[rt.Method+" "+rt.Path] = res.AddMethod(jsii.String(rt.Method), integration, &awsapigateway.MethodOptions{RequestValidator: validator})
+		s.Routes[rt.Method+" "+rt.Path] = s.resource(resources, rt.Path).AddMethod(jsii.String(rt.Method), integration, opts)
 	}
 
-	// Managed common and bad-input rules in front of the API.
+	// Managed common and bad-input rules in front of the API. The common
+	// set's 8 KB body rule only counts: long prompts are allowed up to
+	// maxBodyKb by a rule of our own, and documents go to S3 directly.
+	common := managedRule("AWSManagedRulesCommonRuleSet", 0)
+	common.Statement.(*awswafv2.CfnWebACL_StatementProperty).ManagedRuleGroupStatement.(*awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty).RuleActionOverrides = &[]any{
+		&awswafv2.CfnWebACL_RuleActionOverrideProperty{Name: jsii.String(CommonBodyRule), ActionToUse: &awswafv2.CfnWebACL_RuleActionProperty{Count: &awswafv2.CfnWebACL_CountActionProperty{}}},
+	}
 	acl := awswafv2.NewCfnWebACL(s.Stack, jsii.String("WebAcl"), &awswafv2.CfnWebACLProps{
 		Scope:            jsii.String("REGIONAL"),
 		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: &awswafv2.CfnWebACL_AllowActionProperty{}},
 		VisibilityConfig: visibility(r.Name + "Api"),
-		Rules: &[]any{
-			managedRule("AWSManagedRulesCommonRuleSet", 0),
-			managedRule("AWSManagedRulesKnownBadInputsRuleSet", 1),
-		},
+		Rules:            &[]any{common, managedRule("AWSManagedRulesKnownBadInputsRuleSet", 1), bodySizeRule(r.API.MaxBodyKB, 2)},
+		// WAF reads this much of a body; anything longer is oversize, which
+		// the size rule blocks.
+		AssociationConfig: &awswafv2.CfnWebACL_AssociationConfigProperty{RequestBody: map[string]any{
+			"API_GATEWAY": &awswafv2.CfnWebACL_RequestBodyAssociatedResourceTypeConfigProperty{DefaultSizeInspectionLimit: jsii.String(fmt.Sprintf("KB_%d", r.API.MaxBodyKB))},
+		}},
 	})
 	awswafv2.NewCfnWebACLAssociation(s.Stack, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
 		ResourceArn: s.API.DeploymentStage().StageArn(), WebAclArn: acl.AttrArn(),
@@ -189,6 +224,28 @@ func retainedLogGroup(scope constructs.Construct, id string, days int) awslogs.L
 
 func visibility(name string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
 	return &awswafv2.CfnWebACL_VisibilityConfigProperty{CloudWatchMetricsEnabled: jsii.Bool(true), SampledRequestsEnabled: jsii.Bool(true), MetricName: jsii.String(name)}
+}
+
+// CommonBodyRule is the common rule set's rule that blocks bodies over 8 KB.
+const CommonBodyRule = "SizeRestrictions_BODY"
+
+// BodySizeRule is the web ACL's own body limit.
+const BodySizeRule = "BodySizeLimit"
+
+// bodySizeRule blocks bodies over kb KB, including those past WAF's
+// inspection limit (oversize handling MATCH).
+func bodySizeRule(kb, priority int) *awswafv2.CfnWebACL_RuleProperty {
+	return &awswafv2.CfnWebACL_RuleProperty{
+		Name: jsii.String(BodySizeRule), Priority: jsii.Number(float64(priority)),
+		Action: &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{}},
+		Statement: &awswafv2.CfnWebACL_StatementProperty{SizeConstraintStatement: &awswafv2.CfnWebACL_SizeConstraintStatementProperty{
+			FieldToMatch:        &awswafv2.CfnWebACL_FieldToMatchProperty{Body: &awswafv2.CfnWebACL_BodyProperty{OversizeHandling: jsii.String("MATCH")}},
+			ComparisonOperator:  jsii.String("GT"),
+			Size:                jsii.Number(float64(kb * 1024)),
+			TextTransformations: &[]any{&awswafv2.CfnWebACL_TextTransformationProperty{Priority: jsii.Number(0), Type: jsii.String("NONE")}},
+		}},
+		VisibilityConfig: visibility(BodySizeRule),
+	}
 }
 
 func managedRule(name string, priority int) *awswafv2.CfnWebACL_RuleProperty {

@@ -4,13 +4,18 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/stacks"
 )
 
 const ragBase = "RagAgent-Base"
@@ -42,6 +47,9 @@ func TestRAGBaseState(t *testing.T) {
 	assert.Equal(t, "float32", idx["DataType"])
 	assert.EqualValues(t, 1024, idx["Dimension"])
 	assert.Equal(t, "cosine", idx["DistanceMetric"])
+	assert.Equal(t, stacks.VectorIndexName(&config.RAG{VectorDimension: 1024, DistanceMetric: "cosine", NonFilterableMetadataKeys: config.DefaultNonFilterableMetadataKeys}), idx["IndexName"])
+	assert.Equal(t, map[string]any{"NonFilterableMetadataKeys": []any{"content", "AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA"}}, idx["MetadataConfiguration"],
+		"chunk text and a knowledge base's keys are stored, not filterable")
 
 	table := only(t, tpl, "AWS::DynamoDB::Table")
 	assert.Equal(t, "PAY_PER_REQUEST", table["BillingMode"])
@@ -156,10 +164,15 @@ func TestRAGFunction(t *testing.T) {
 	assert.Contains(t, string(code), "666666666666.dkr.ecr.us-east-1.")
 	assert.Contains(t, string(code), "rag-agent:1.4.2")
 	vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
-	for _, k := range []string{"S3_BUCKET_NAME", "S3_VECTOR_INDEX_NAME", "S3_DOCUMENTS_PREFIX", "DYNAMODB_TABLE_NAME", "BEDROCK_LLM_MODEL_ID",
-		"BEDROCK_EMBEDDING_MODEL_ID", "VECTOR_DIMENSION", "VECTOR_TOP_K", "SIMILARITY_THRESHOLD"} {
-		assert.Contains(t, vars, k)
+	// Exactly the README's list (BEDROCK_KNOWLEDGE_BASE_ID only when set).
+	var keys []string
+	for k := range vars {
+		keys = append(keys, k)
 	}
+	assert.ElementsMatch(t, []string{"S3_BUCKET_NAME", "S3_DOCUMENTS_PREFIX", "S3_VECTOR_BUCKET_ARN", "S3_VECTOR_INDEX_NAME", "DYNAMODB_TABLE_NAME",
+		"BEDROCK_LLM_MODEL_ID", "BEDROCK_EMBEDDING_MODEL_ID", "VECTOR_DIMENSION", "VECTOR_TOP_K", "SIMILARITY_THRESHOLD",
+		"AWS_LWA_INVOKE_MODE", "AWS_LWA_PORT", "AWS_LWA_READINESS_CHECK_PATH"}, keys)
+	assert.Equal(t, "chunks-1024-cosine-d434d2f3", vars["S3_VECTOR_INDEX_NAME"], "the index's name, which the base stack sets")
 	for _, k := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "BEDROCK_KNOWLEDGE_BASE_ID"} {
 		assert.NotContains(t, vars, k, "reserved, secret, or unset in the example")
 	}
@@ -172,11 +185,10 @@ func TestRAGFunction(t *testing.T) {
 	}
 }
 
-func TestRAGAPI(t *testing.T) {
-	tpl := synth(t, example, nil, nil)[ragLambda]
-	paths := map[string]string{} // resource logical id -> path
-	var walk func(id string) string
+// routesOf maps "METHOD /path" to each method's properties.
+func routesOf(tpl map[string]any) map[string]map[string]any {
 	res := byType(tpl, "AWS::ApiGateway::Resource")
+	var walk func(id string) string
 	walk = func(id string) string {
 		if id == "" {
 			return ""
@@ -185,27 +197,56 @@ func TestRAGAPI(t *testing.T) {
 		parent, _ := p["ParentId"].(map[string]any)["Ref"].(string)
 		return walk(parent) + "/" + p["PathPart"].(string)
 	}
-	for id := range res {
-		paths[id] = walk(id)
-	}
-	var routes []string
+	out := map[string]map[string]any{}
 	for _, m := range byType(tpl, "AWS::ApiGateway::Method") {
 		ref, _ := m["ResourceId"].(map[string]any)["Ref"].(string)
-		route := m["HttpMethod"].(string) + " " + paths[ref]
-		routes = append(routes, route)
-		assert.Equal(t, "AWS_IAM", m["AuthorizationType"], route)
-		assert.NotNil(t, m["RequestValidatorId"], route)
-		integ := m["Integration"].(map[string]any)
-		assert.Equal(t, "AWS_PROXY", integ["Type"], route)
-		if route == "POST /chat/stream" {
-			assert.Equal(t, "STREAM", integ["ResponseTransferMode"])
-		} else {
-			assert.Nil(t, integ["ResponseTransferMode"], route)
-		}
+		out[m["HttpMethod"].(string)+" "+walk(ref)] = m
 	}
-	assert.ElementsMatch(t, []string{"GET /health", "POST /query", "POST /chat", "POST /chat/stream", "GET /documents", "POST /documents/ingest",
-		"POST /documents/upload", "GET /documents/{id}", "DELETE /documents/{id}", "GET /tools"}, routes)
+	return out
+}
 
+// Every route uses the one streaming integration (the adapter streams every
+// response, and a buffered integration answers 502 to that), waits as long
+// as the function may run, and JSON routes carry a request model.
+func TestRAGAPI(t *testing.T) {
+	tpl := synth(t, example, nil, nil)[ragLambda]
+	routes := routesOf(tpl)
+	for _, tc := range []struct {
+		route string
+		json  bool
+	}{
+		{"GET /health", false}, {"POST /query", true}, {"POST /chat", true}, {"POST /chat/stream", true},
+		{"GET /documents", false}, {"POST /documents/ingest", true}, {"POST /documents/upload", true},
+		{"GET /documents/{id}", false}, {"DELETE /documents/{id}", false}, {"GET /tools", false},
+	} {
+		t.Run(tc.route, func(t *testing.T) {
+			m := routes[tc.route]
+			require.NotNil(t, m, "route exists")
+			assert.Equal(t, "AWS_IAM", m["AuthorizationType"])
+			assert.NotNil(t, m["RequestValidatorId"])
+			integ := m["Integration"].(map[string]any)
+			assert.Equal(t, "AWS_PROXY", integ["Type"])
+			assert.Equal(t, "POST", integ["IntegrationHttpMethod"])
+			assert.Equal(t, "STREAM", integ["ResponseTransferMode"])
+			assert.EqualValues(t, 60000, integ["TimeoutInMillis"], "the function's 60 s")
+			uri := string(must(json.Marshal(integ["Uri"])))
+			assert.Contains(t, uri, "lambda:path/2021-11-15/functions/")
+			assert.Contains(t, uri, "/response-streaming-invocations")
+			assert.NotContains(t, uri, "2015-03-31")
+			if tc.json {
+				models, _ := json.Marshal(m["RequestModels"])
+				assert.Contains(t, string(models), `"application/json":{"Ref":"ApiJsonObject`)
+			} else {
+				assert.Nil(t, m["RequestModels"])
+			}
+		})
+	}
+	assert.Len(t, routes, 10, "no other routes")
+	model := only(t, tpl, "AWS::ApiGateway::Model")
+	assert.Equal(t, "object", model["Schema"].(map[string]any)["type"])
+
+	api := only(t, tpl, "AWS::ApiGateway::RestApi")
+	assert.Nil(t, api["BinaryMediaTypes"], "uploads go to S3 by presigned URL, not through the API")
 	stage := only(t, tpl, "AWS::ApiGateway::Stage")
 	b, _ := json.Marshal(stage)
 	assert.Contains(t, string(b), `"AccessLogSetting"`)
@@ -213,6 +254,109 @@ func TestRAGAPI(t *testing.T) {
 	assert.Contains(t, string(b), `"ThrottlingBurstLimit":100`)
 	assoc := only(t, tpl, "AWS::WAFv2::WebACLAssociation")
 	assert.NotNil(t, assoc["WebACLArn"])
+
+	fn := only(t, tpl, "AWS::Lambda::Function")
+	vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+	for k, want := range map[string]string{"AWS_LWA_INVOKE_MODE": "response_stream", "AWS_LWA_PORT": "8080", "AWS_LWA_READINESS_CHECK_PATH": "/health"} {
+		assert.Equal(t, want, vars[k], k)
+	}
+}
+
+// The common rule set's 8 KB body rule only counts; the ACL's own rule
+// blocks bodies over maxBodyKb, and WAF inspects that much of a body.
+func TestRAGWebACLBodySize(t *testing.T) {
+	tpl := synth(t, example, nil, nil)[ragLambda]
+	acl := only(t, tpl, "AWS::WAFv2::WebACL")
+	assert.Equal(t, map[string]any{"RequestBody": map[string]any{"API_GATEWAY": map[string]any{"DefaultSizeInspectionLimit": "KB_64"}}}, acl["AssociationConfig"])
+	rules := map[string]map[string]any{}
+	for _, r := range acl["Rules"].([]any) {
+		rules[r.(map[string]any)["Name"].(string)] = r.(map[string]any)
+	}
+	require.Len(t, rules, 3)
+	common := rules["AWSManagedRulesCommonRuleSet"]["Statement"].(map[string]any)["ManagedRuleGroupStatement"].(map[string]any)
+	assert.Equal(t, []any{map[string]any{"Name": "SizeRestrictions_BODY", "ActionToUse": map[string]any{"Count": map[string]any{}}}}, common["RuleActionOverrides"],
+		"only the body-size rule of the common set is relaxed")
+	assert.Nil(t, rules["AWSManagedRulesKnownBadInputsRuleSet"]["Statement"].(map[string]any)["ManagedRuleGroupStatement"].(map[string]any)["RuleActionOverrides"])
+	size := rules["BodySizeLimit"]
+	require.NotNil(t, size)
+	assert.Equal(t, map[string]any{"Block": map[string]any{}}, size["Action"])
+	sc := size["Statement"].(map[string]any)["SizeConstraintStatement"].(map[string]any)
+	assert.Equal(t, "GT", sc["ComparisonOperator"])
+	assert.EqualValues(t, 64*1024, sc["Size"])
+	assert.Equal(t, map[string]any{"Body": map[string]any{"OversizeHandling": "MATCH"}}, sc["FieldToMatch"], "bodies past the inspection limit are blocked too")
+}
+
+// The index name changes with every property whose change replaces the
+// index, and only with them, so CloudFormation can create the replacement
+// beside the old index.
+func TestRAGVectorIndexName(t *testing.T) {
+	base := config.RAG{VectorDimension: 1024, DistanceMetric: "cosine", NonFilterableMetadataKeys: config.DefaultNonFilterableMetadataKeys}
+	name := stacks.VectorIndexName(&base)
+	assert.Regexp(t, `^chunks-1024-cosine-[0-9a-f]{8}$`, name)
+	for _, tc := range []struct {
+		name   string
+		change func(r *config.RAG)
+		same   bool
+	}{
+		{"same config", func(r *config.RAG) {}, true},
+		{"unrelated field", func(r *config.RAG) { r.TopK = 9; r.Name = "Other" }, true},
+		{"dimension", func(r *config.RAG) { r.VectorDimension = 512 }, false},
+		{"metric", func(r *config.RAG) { r.DistanceMetric = "euclidean" }, false},
+		{"a key added", func(r *config.RAG) {
+			r.NonFilterableMetadataKeys = append(slices.Clone(r.NonFilterableMetadataKeys), "title")
+		}, false},
+		{"keys reordered", func(r *config.RAG) {
+			r.NonFilterableMetadataKeys = []string{"AMAZON_BEDROCK_TEXT", "content", "AMAZON_BEDROCK_METADATA"}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := base
+			tc.change(&r)
+			got := stacks.VectorIndexName(&r)
+			assert.Regexp(t, `^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`, got, "an S3 Vectors index name")
+			assert.Equal(t, tc.same, got == name, got)
+		})
+	}
+}
+
+// Config errors for the RAG API and index, each located at its field.
+func TestRAGConfigErrors(t *testing.T) {
+	data, err := os.ReadFile(example)
+	require.NoError(t, err)
+	anchor := "  vectorDimension: 1024\n"
+	for _, tc := range []struct {
+		name, add, path string
+		want            []string
+	}{
+		{"gateway waits past the function", "  api: {timeoutSeconds: 120}\n", "rag.api.timeoutSeconds", []string{"Lambda stops after 60 s", "at most 60"}},
+		{"gateway past its streaming limit", "  lambda: {timeoutSeconds: 900}\n  api: {timeoutSeconds: 901}\n", "rag.api.timeoutSeconds", []string{"outside API Gateway's range", "1 to 900"}},
+		{"function past its limit", "  lambda: {timeoutSeconds: 901}\n", "rag.lambda.timeoutSeconds", []string{"outside Lambda's range"}},
+		{"body size WAF cannot inspect", "  api: {maxBodyKb: 100}\n", "rag.api.maxBodyKb", []string{"cannot inspect 100 KB", "16 32 48 64"}},
+		{"too many metadata keys", "  nonFilterableMetadataKeys: [a, b, c, d, e, f, g, h, i, j, k]\n", "rag.nonFilterableMetadataKeys", []string{"11 keys", "1 to 10"}},
+		{"empty metadata key list", "  nonFilterableMetadataKeys: []\n", "rag.nonFilterableMetadataKeys", []string{"0 keys"}},
+		{"repeated metadata key", "  nonFilterableMetadataKeys: [content, content]\n", "rag.nonFilterableMetadataKeys[1]", []string{"listed twice"}},
+		{"long metadata key", "  nonFilterableMetadataKeys: [" + strings.Repeat("k", 64) + "]\n", "rag.nonFilterableMetadataKeys[0]", []string{"not a usable metadata key", "1 to 63"}},
+		{"knowledge base ARN for an id", "  knowledgeBaseId: arn:aws:bedrock:us-east-1:666666666666:knowledge-base/ABC\n", "rag.knowledgeBaseId", []string{"not a knowledge base id"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			variant := strings.Replace(string(data), anchor, anchor+tc.add, 1)
+			require.NotEqual(t, string(data), variant)
+			_, err := config.Parse(example, []byte(variant))
+			var list config.ErrorList
+			require.ErrorAs(t, err, &list)
+			var found *config.Error
+			for _, e := range list {
+				if e.Path == tc.path {
+					found = e
+				}
+			}
+			require.NotNil(t, found, "an error at %s in %v", tc.path, err)
+			assert.Positive(t, found.Line, "located")
+			for _, w := range tc.want {
+				assert.Contains(t, found.Problem+" | "+found.Fix, w)
+			}
+		})
+	}
 }
 
 // The other image and auth options: a local Dockerfile built as an asset, a
@@ -228,7 +372,10 @@ func TestRAGVariant(t *testing.T) {
   api:
     auth: cognito
     userPoolArn: arn:aws:cognito-idp:us-east-1:666666666666:userpool/us-east-1_abc123
-    corsOrigins: [https://rag.example.com]`, 1)
+    corsOrigins: [https://rag.example.com]
+    maxBodyKb: 16
+  lambda: {timeoutSeconds: 300}
+  knowledgeBaseId: ABCDE12345`, 1)
 	require.NotEqual(t, string(data), variant)
 	path := filepath.Join(dir, "estate.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(variant), 0o644))
@@ -248,7 +395,53 @@ func TestRAGVariant(t *testing.T) {
 		assert.Equal(t, "COGNITO_USER_POOLS", m["AuthorizationType"])
 	}
 	assert.Positive(t, cors, "CORS preflight methods")
-	ann := assertions.Annotations_FromStack(built.RAGLambda.Stack)
-	assert.Empty(t, *ann.FindError(jsii.String("*"), assertions.Match_AnyValue()))
-	assert.Empty(t, *ann.FindWarning(jsii.String("*"), assertions.Match_AnyValue()))
+	for route, m := range routesOf(tpl) {
+		if !strings.HasPrefix(route, "OPTIONS") {
+			assert.EqualValues(t, 300000, m["Integration"].(map[string]any)["TimeoutInMillis"], "the gateway waits as long as the function runs: %s", route)
+		}
+	}
+	acl := only(t, tpl, "AWS::WAFv2::WebACL")
+	assert.Contains(t, string(must(json.Marshal(acl))), `"DefaultSizeInspectionLimit":"KB_16"`)
+	assert.Contains(t, string(must(json.Marshal(acl))), `"Size":16384`)
+	vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+	assert.Equal(t, "ABCDE12345", vars["BEDROCK_KNOWLEDGE_BASE_ID"])
+
+	base := template(built.RAGBase.Stack)
+	// The knowledge base: Retrieve and RetrieveAndGenerate on exactly its ARN,
+	// in one statement, and nowhere else.
+	kb := 0
+	for id, p := range byType(base, "AWS::IAM::Role") {
+		for _, pol := range p["Policies"].([]any) {
+			for _, raw := range pol.(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				st := raw.(map[string]any)
+				if !slices.ContainsFunc(strs(st["Action"]), func(a string) bool { return strings.HasPrefix(a, "bedrock:Retrieve") }) {
+					continue
+				}
+				kb++
+				assert.True(t, strings.HasPrefix(id, "AppRole"), "only the app role: %s", id)
+				assert.ElementsMatch(t, []string{"bedrock:Retrieve", "bedrock:RetrieveAndGenerate"}, strs(st["Action"]))
+				assert.Equal(t, "arn:aws:bedrock:us-east-1:666666666666:knowledge-base/ABCDE12345", st["Resource"])
+				assert.Nil(t, st["Condition"])
+			}
+		}
+	}
+	assert.Equal(t, 1, kb, "one knowledge-base statement")
+	// Browsers on the CORS origins may PUT to presigned upload URLs.
+	var documents map[string]any
+	for _, p := range byType(base, "AWS::S3::Bucket") {
+		if _, ok := p["VersioningConfiguration"]; ok {
+			documents = p
+		}
+	}
+	require.NotNil(t, documents)
+	assert.Equal(t, map[string]any{"CorsRules": []any{map[string]any{
+		"AllowedMethods": []any{"PUT"}, "AllowedOrigins": []any{"https://rag.example.com"},
+		"AllowedHeaders": []any{"content-type", "content-md5", "x-amz-*"}, "MaxAge": float64(3000),
+	}}}, documents["CorsConfiguration"])
+
+	for _, s := range []awscdk.Stack{built.RAGBase.Stack, built.RAGLambda.Stack} {
+		ann := assertions.Annotations_FromStack(s)
+		assert.Empty(t, *ann.FindError(jsii.String("*"), assertions.Match_AnyValue()))
+		assert.Empty(t, *ann.FindWarning(jsii.String("*"), assertions.Match_AnyValue()))
+	}
 }
