@@ -1,12 +1,21 @@
 package config
 
 import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/acme/genai-estate/config/field"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/errors and testdata/valid")
 
 const base = `org: ACME
 layer: GenAI
@@ -21,16 +30,6 @@ useCases:
       - {account: SharedModelsA, models: [anthropic.claude-3-haiku-20240307-v1:0]}
 `
 
-const ragYAML = `rag:
-  name: Rag
-  account: "666666666666"
-  region: us-east-1
-  llmModel: anthropic.claude-3-haiku-20240307-v1:0
-  embeddingModel: amazon.titan-embed-text-v2:0
-  vectorDimension: 1536
-  image: {repository: "arn:aws:ecr:us-east-1:666666666666:repository/rag", tag: "1"}
-`
-
 func TestExampleEstateLoads(t *testing.T) {
 	c, err := Load("usecases.yaml")
 	require.NoError(t, err)
@@ -39,79 +38,143 @@ func TestExampleEstateLoads(t *testing.T) {
 	assert.Len(t, c.UseCases, 4)
 	assert.Len(t, c.Groups, 2)
 	assert.Len(t, c.Vendors, 1)
+	// The example's vendor is trusted as a whole account, which validate
+	// flags; its role ARN is the vendor's to give.
+	require.Len(t, c.Warnings, 1, "%v", c.Warnings)
+	assert.Equal(t, "vendors[0].principal", c.Warnings[0].Path)
 }
 
-// Each case: a config, then the line and the words its one error must carry.
-func TestConfigErrors(t *testing.T) {
-	tests := []struct {
-		name     string
-		yaml     string
-		line     int
-		path     string
-		contains []string
-	}{
-		{"misspelled key", strings.Replace(base, "layer:", "layr:", 1), 2, "layr", []string{`unknown field "layr"`, `did you mean "layer"?`}},
-		{"unquoted account", strings.Replace(base, `"111111111111"`, `111111111111`, 1), 4, "central.account", []string{"not quoted", `quote it: "111111111111"`}},
-		{"short account", strings.Replace(base, `"222222222222"`, `"22222222222"`, 1), 6, "modelAccounts[0].account", []string{"not a 12-digit account id"}},
-		{"unknown region", strings.Replace(base, "us-west-2]", "us-wset-2]", 1), 6, "modelAccounts[0].regions[1]", []string{`"us-wset-2" is not an AWS region`, `did you mean "us-west-2"?`}},
-		{"unknown account ref", strings.Replace(base, "{account: SharedModelsA,", "{account: SharedModelA,", 1), 11, "useCases[0].access[0].account", []string{`unknown model account "SharedModelA"`, `did you mean "SharedModelsA"?`}},
-		{"unknown model", strings.Replace(base, "claude-3-haiku", "claude-3-haiku-x", 1), 11, "useCases[0].access[0].models[0]", []string{"unknown model", `did you mean "anthropic.claude-3-haiku-20240307-v1:0"?`}},
-		{"wildcard model", strings.Replace(base, "anthropic.claude-3-haiku-20240307-v1:0", "anthropic.*", 1), 11, "useCases[0].access[0].models[0]", []string{"wildcard"}},
-		{"name with hyphen", strings.Replace(base, "name: UseCaseA", "name: Use-Case-A", 1), 8, "useCases[0].name", []string{"hyphens are reserved", "e.g. UseCaseA"}},
-		{"role name too long", strings.Replace(base, "name: UseCaseA", "name: UseCase"+strings.Repeat("X", 40), 1), 8, "useCases[0].name", []string{"12 over IAM's limit of 64", "shorten"}},
-		{"region not in account", strings.Replace(base, "{account: SharedModelsA,", "{account: SharedModelsA, regions: [eu-west-1],", 1), 11, "useCases[0].access[0].regions[0]", []string{"does not list region eu-west-1"}},
-		{"profile from wrong region", strings.Replace(strings.Replace(base, "us-west-2]", "eu-west-1]", 1), "anthropic.claude-3-haiku", "us.anthropic.claude-3-haiku", 1), 11, "useCases[0].access[0].models[0]", []string{"cannot be called from eu-west-1"}},
-		{"http issuer", strings.Replace(base, `"https://`, `"http://`, 1), 3, "identityProvider.issuerUrl", []string{"not an https issuer URL"}},
-		{"bad layout", strings.Replace(base, "subjects: [usecase-a]", "subjects: [usecase-a]\n    policyLayout: multimodel", 1), 10, "useCases[0].policyLayout", []string{`did you mean "multiModel"?`}},
-		{"limit out of range", base + "limits: {trustPolicyChars: 9000}\n", 12, "limits.trustPolicyChars", []string{"outside IAM's range 2048–4096"}},
-		{"list where scalar", strings.Replace(base, "org: ACME", "org: [ACME]", 1), 1, "org", []string{"expected a string"}},
-		{"unknown group member", base + "groups:\n  - {name: Marketing, members: [UseCaseAA], access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "groups[0].members[0]", []string{`unknown use case "UseCaseAA"`, `did you mean "UseCaseA"?`}},
-		{"name clash ignoring case", base + "groups:\n  - {name: usecasea, members: [UseCaseA], access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "groups[0].name", []string{"collides", "unique ignoring case"}},
-		{"shared subject", base + "  - {name: UseCaseB, subjects: [usecase-a]}\n", 12, "useCases[1].subjects[0]", []string{"already identifies use case UseCaseA"}},
-		{"profile to unknown model", base + "models:\n  - {id: eu.acme.x, inferenceProfile: {model: acme.x, regions: [eu-west-1]}}\n", 13, "models[0].inferenceProfile.model", []string{`unknown foundation model "acme.x"`}},
-		{"imported provider in wrong account", strings.Replace(base, `regions: [us-east-1, us-west-2]}`, `regions: [us-east-1, us-west-2], oidcProviderArn: "arn:aws:iam::999999999999:oidc-provider/acme.okta.com/oauth2/default"}`, 1), 6, "modelAccounts[0].oidcProviderArn", []string{"arn:aws:iam::222222222222:oidc-provider/acme.okta.com/oauth2/default"}},
-		{"description not latin-1", strings.Replace(base, "subjects: [usecase-a]", "subjects: [usecase-a]\n    description: \"Support \u2603\"", 1), 10, "useCases[0].description", []string{"IAM does not accept this role description"}},
-		{"account name makes stack name too long", strings.ReplaceAll(strings.Replace(base, "{name: SharedModelsA,", "{name: A"+strings.Repeat("x", 120)+",", 1), "account: SharedModelsA", "account: A"+strings.Repeat("x", 120)), 6, "modelAccounts[0].name", []string{"over CloudFormation's 128 characters"}},
-		{"reserved tag key", base + "tags: {\"aws:owner\": x}\n", 12, "tags.aws:owner", []string{"reserved prefix"}},
-		{"policy variable in subject", strings.Replace(base, "subjects: [usecase-a]", `subjects: ["${acme.okta.com/oauth2/default:sub}"]`, 1), 9, "useCases[0].subjects[0]", []string{"policy variable"}},
-		{"upper-case scheme", strings.Replace(base, `"https://`, `"HTTPS://`, 1), 3, "identityProvider.issuerUrl", []string{"not an https issuer URL"}},
-		{"issuer with port", strings.Replace(base, `acme.okta.com/oauth2`, `acme.okta.com:8443/oauth2`, 1), 3, "identityProvider.issuerUrl", []string{"without port"}},
-		{"deploy region in another partition", strings.Replace(base, `regions: [us-east-1, us-west-2]}`, `regions: [us-east-1, us-west-2], deployRegion: cn-north-1}`, 1), 6, "modelAccounts[0].deployRegion", []string{"partition aws-cn"}},
-		{"provider differs in case", base + "models:\n  - {id: acme.x-v1, provider: anthropic}\n", 13, "models[0].provider", []string{`spell it "Anthropic"`}},
-		{"built-in profile loses its model", base + "models:\n  - {id: amazon.nova-pro-v1:0, inferenceProfile: {model: amazon.nova-lite-v1:0, regions: [us-east-1]}}\n", 13, "models[0].id", []string{"built-in inference profile"}},
-		{"vendor external id too short", base + "vendors:\n  - {name: V, principal: \"999999999999\", externalId: x, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "vendors[0].externalId", []string{"not valid for sts:ExternalId"}},
-		{"vendor wildcard principal", base + "vendors:\n  - {name: V, principal: \"*\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "vendors[0].principal", []string{"never a wildcard"}},
-		{"vendors share an external id", base + "vendors:\n  - {name: V, principal: \"999999999999\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n  - {name: W, principal: \"888888888888\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 14, "vendors[1].externalId", []string{"already used by vendor V"}},
-		{"vendor name clashes with use case", base + "vendors:\n  - {name: usecasea, principal: \"999999999999\", externalId: abc123, access: [{account: SharedModelsA, models: [amazon.titan-text-express-v1]}]}\n", 13, "vendors[0].name", []string{"collides"}},
-		{"rag vector dimension mismatch", base + ragYAML, 18, "rag.vectorDimension", []string{"amazon.titan-embed-text-v2:0 produces [256 512 1024]-dimensional vectors, not 1536", "use one of 256 512 1024"}},
-		{"rag without image", strings.Replace(strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024", 1), "  image: {repository: \"arn:aws:ecr:us-east-1:666666666666:repository/rag\", tag: \"1\"}\n", "", 1), 13, "rag.image", []string{"no container image"}},
-		{"rag unknown model", strings.Replace(strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024", 1), "llmModel: anthropic.claude-3-haiku-20240307-v1:0", "llmModel: anthropic.claude-3-haiku-20240307", 1), 16, "rag.llmModel", []string{"unknown model", "did you mean"}},
-		{"rag cors wildcard", strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024\n  api: {corsOrigins: [\"*\"]}", 1), 19, "rag.api.corsOrigins[0]", []string{"not an allowed CORS origin"}},
-		{"rag log retention not offered", strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024\n  lambda: {logRetentionDays: 31}", 1), 19, "rag.lambda.logRetentionDays", []string{"does not offer 31 days"}},
-		{"rag cognito without pool", strings.Replace(base+ragYAML, "vectorDimension: 1536", "vectorDimension: 1024\n  api: {auth: cognito}", 1), 19, "rag.api.userPoolArn", []string{"needs a user pool ARN"}},
-		{"gateway image not pinned", strings.Replace(base, `central: {account: "111111111111", region: us-east-1}`, `central: {account: "111111111111", region: us-east-1, gateway: {image: "111111111111.dkr.ecr.us-east-1.amazonaws.com/gw", certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/abc-123"}}`, 1), 4, "central.gateway.image", []string{"not a pinned ECR image URI"}},
-		{"gateway memory for cpu", strings.Replace(base, `central: {account: "111111111111", region: us-east-1}`, `central: {account: "111111111111", region: us-east-1, gateway: {image: "111111111111.dkr.ecr.us-east-1.amazonaws.com/gw:1", certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/abc-123", cpu: 256, memoryMb: 4096}}`, 1), 4, "central.gateway.memoryMb", []string{"not a Fargate memory size for 256 CPU units"}},
-		{"gateway ttl too long", strings.Replace(base, `central: {account: "111111111111", region: us-east-1}`, `central: {account: "111111111111", region: us-east-1, gateway: {image: "111111111111.dkr.ecr.us-east-1.amazonaws.com/gw:1", certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/abc-123", credentialTtlSeconds: 7200}}`, 1), 4, "central.gateway.credentialTtlSeconds", []string{"outside the credentials' lifetime"}},
-		{"central provider of another issuer", strings.Replace(base, `central: {account: "111111111111", region: us-east-1}`, `central: {account: "111111111111", region: us-east-1, oidcProviderArn: "arn:aws:iam::111111111111:oidc-provider/other.example.com"}`, 1), 4, "central.oidcProviderArn", []string{"arn:aws:iam::111111111111:oidc-provider/acme.okta.com/oauth2/default"}},
-		{"yaml syntax", base + "  - name: UseCaseB\n     subjects: x\n", 13, "", []string{"fix the YAML syntax"}},
+// golden compares got with the file, or rewrites it under -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+		return
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("estate.yaml", []byte(tc.yaml))
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "no golden file: go test ./config -update")
+	assert.Equal(t, string(want), got, "go test ./config -update rewrites %s", path)
+}
+
+// Each testdata/errors/<case>.yaml holds one mistake. It must give exactly
+// one error (one root cause, one error), located and with a fix; the whole
+// output, warnings included, is <case>.golden.
+func TestErrorCases(t *testing.T) {
+	files, err := filepath.Glob("testdata/errors/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			_, err := Load(file)
 			require.Error(t, err)
 			list, ok := err.(ErrorList)
 			require.True(t, ok, "want an ErrorList, got %T", err)
-			require.Len(t, list, 1, "%v", err)
-			e := list[0]
-			assert.Equal(t, "estate.yaml", e.File)
-			assert.Equal(t, tc.line, e.Line, "%v", e)
-			assert.Equal(t, tc.path, e.Path)
-			assert.NotEmpty(t, e.Fix, "every error carries a fix")
-			for _, want := range tc.contains {
-				assert.Contains(t, e.Error(), want)
+			errs, _ := list.Count()
+			assert.Equal(t, 1, errs, "%v", err)
+			for _, e := range list {
+				assert.Equal(t, file, e.File)
+				assert.Positive(t, e.Line, "%v", e)
+				assert.Positive(t, e.Column, "%v", e)
+				assert.NotEmpty(t, e.Fix, "every diagnostic carries a fix")
+				assert.NotEmpty(t, e.Kind)
 			}
+			golden(t, strings.TrimSuffix(file, ".yaml")+".golden", err.Error()+"\n")
 		})
 	}
+}
+
+// Each testdata/valid/<case>.yaml loads; its warnings are <case>.golden.
+func TestValidCases(t *testing.T) {
+	files, err := filepath.Glob("testdata/valid/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			c, err := Load(file)
+			require.NoError(t, err)
+			var b strings.Builder
+			for _, w := range c.Warnings {
+				assert.True(t, w.IsWarning())
+				assert.Positive(t, w.Line)
+				b.WriteString(w.Error() + "\n")
+			}
+			golden(t, strings.TrimSuffix(file, ".yaml")+".golden", b.String())
+		})
+	}
+}
+
+// Merge keys apply as YAML defines them: keys written beside <<: win, and
+// everything else comes from the anchor.
+func TestMergeKeys(t *testing.T) {
+	c, err := Load("testdata/valid/merge-keys.yaml")
+	require.NoError(t, err)
+	require.Len(t, c.UseCases, 3)
+	a, b, cc := c.UseCases[0], c.UseCases[1], c.UseCases[2]
+	assert.Equal(t, []string{"usecase-b"}, b.Subjects)
+	assert.Equal(t, MultiModel, b.PolicyLayout, "from the anchor")
+	assert.Equal(t, a.Access, b.Access, "from the anchor")
+	assert.Equal(t, 60, b.Quota.RequestsPerMinute)
+	assert.Equal(t, PerProvider, cc.PolicyLayout, "written beside <<: wins")
+	assert.Equal(t, []string{"us-west-2"}, cc.Access[0].Regions)
+	assert.Equal(t, a.Access[0].Models, cc.Access[0].Models)
+}
+
+// An explicit value is never replaced by the default; an absent one is.
+func TestDefaultsOnlyWhereUnset(t *testing.T) {
+	gw := strings.Replace(base, `central: {account: "111111111111", region: us-east-1}`,
+		`central: {account: "111111111111", region: us-east-1, gateway: {image: "111111111111.dkr.ecr.us-east-1.amazonaws.com/gw:1", certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/abc-123", cpu: 2048, memoryMb: 4096, minCount: 0, desiredCount: 0}}`, 1)
+	c, err := Parse("estate.yaml", []byte(gw))
+	require.NoError(t, err)
+	g := c.Central.Gateway
+	assert.Equal(t, 2048, g.CPU)
+	assert.Equal(t, 0, g.MinCount, "an explicit 0 stays 0")
+	assert.Equal(t, 0, g.DesiredCount)
+	assert.Equal(t, 10, g.MaxCount, "default")
+	assert.Equal(t, 900, g.CredentialTTLSeconds, "default")
+	assert.Equal(t, "/health", g.HealthCheckPath, "default")
+}
+
+// Every declared default satisfies its own field's declaration, so that
+// SetDefaults can never produce what the loader would reject.
+func TestDefaultsAreValid(t *testing.T) {
+	n := 0
+	var check func(t reflect.Type, path string)
+	seen := map[reflect.Type]bool{}
+	check = func(ty reflect.Type, path string) {
+		for ty.Kind() == reflect.Pointer || ty.Kind() == reflect.Slice || ty.Kind() == reflect.Map {
+			ty = ty.Elem()
+		}
+		if ty.Kind() != reflect.Struct || seen[ty] {
+			return
+		}
+		seen[ty] = true
+		for _, d := range declsOf(ty) {
+			f := ty.Field(d.index)
+			if d.hasDef {
+				n++
+				r := &Reporter{Pos: map[string]Pos{}}
+				v := reflect.New(f.Type).Elem()
+				setDefault(v, d.def)
+				p := field.NewPath(d.name)
+				each(v, p, func(x reflect.Value, p *field.Path) {
+					if isNumber(x.Type()) {
+						num := x.Convert(reflect.TypeFor[float64]()).Float()
+						assert.False(t, d.min != nil && num < *d.min || d.max != nil && num > *d.max, "%s.%s: default %s outside its range", path, d.name, d.def)
+						if d.enum != nil {
+							assert.Contains(t, d.enum, d.def, "%s.%s", path, d.name)
+						}
+					}
+					if x.Kind() == reflect.String && d.pattern != nil {
+						assert.Regexp(t, d.pattern.re, x.String(), "%s.%s", path, d.name)
+					}
+				})
+				assert.Empty(t, r.List)
+			}
+			check(f.Type, path+"."+d.name)
+		}
+	}
+	check(reflect.TypeFor[Config](), "")
+	assert.Positive(t, n, "some defaults are declared")
 }
 
 // Every problem is reported in one run, in file order.
@@ -125,6 +188,17 @@ func TestAllErrorsInOneRun(t *testing.T) {
 	}
 	assert.Equal(t, []string{"layr", "central.account", "useCases[0].access[0].account"}, paths)
 	assert.True(t, strings.HasPrefix(err.Error(), "3 config errors:"))
+}
+
+// Diagnostics are data: the JSON form carries every field.
+func TestDiagnosticsJSON(t *testing.T) {
+	_, err := Parse("estate.yaml", []byte(strings.Replace(base, "layer:", "layr:", 1)))
+	var b bytes.Buffer
+	require.NoError(t, err.(ErrorList).WriteJSON(&b))
+	assert.JSONEq(t, `[{"severity":"error","kind":"unknown","file":"estate.yaml","line":2,"column":1,"path":"layr","message":"unknown field \"layr\"","fix":"did you mean \"layer\"?"}]`, b.String())
+	b.Reset()
+	require.NoError(t, ErrorList(nil).WriteJSON(&b))
+	assert.Equal(t, "[]\n", b.String())
 }
 
 func TestMissingFile(t *testing.T) {
@@ -143,6 +217,7 @@ func TestDidYouMean(t *testing.T) {
 	tests := []struct{ got, want string }{
 		{"SharedModelA", `did you mean "SharedModelsA"?`},
 		{"completely-different", "fallback"},
+		{strings.Repeat("x", 10000), "fallback"},
 	}
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, DidYouMean(tc.got, []string{"SharedModelsA", "SharedModelsB"}, "fallback"))

@@ -2,11 +2,14 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/acme/genai-estate/config/field"
 )
 
 // Pos is where a value stands in the file, and the YAML tag it was read with
@@ -20,13 +23,70 @@ type Pos struct {
 // keys and type mismatches are errors, and every error is kept, not only the first.
 type decoder struct {
 	r *Reporter
+	// budget is how many more nodes may be decoded: aliases may repeat a
+	// subtree, but not blow a few kilobytes up into millions of values.
+	budget int
+	// exhausted is set once the budget ran out; decoding then stops.
+	exhausted bool
+	// alias is the outermost alias being expanded, and where.
+	alias     *yaml.Node
+	aliasPath *field.Path
+	// nodes is the document's size as written.
+	nodes int
+	// lines maps the parser's line numbers to the file's (see lineMap).
+	lines *lineMap
 }
 
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+// aliasAllowance is how many nodes aliases and merge keys may add beyond
+// four times the document's own: generous for shared defaults, far below
+// what a billion-laughs file expands to.
+const aliasAllowance = 10_000
+
+func newDecoder(r *Reporter, doc *yaml.Node, lines *lineMap) *decoder {
+	n := countNodes(doc)
+	return &decoder{r: r, budget: 4*n + aliasAllowance, nodes: n, lines: lines}
+}
+
+// pos is where node n stands in the file.
+func (d *decoder) pos(n *yaml.Node, tag string) Pos {
+	l, c := d.lines.at(n.Line, n.Column)
+	return Pos{Line: l, Column: c, Tag: tag}
+}
+
+// countNodes counts the nodes as written, not following aliases.
+func countNodes(n *yaml.Node) int {
+	c := 1
+	for _, k := range n.Content {
+		c += countNodes(k)
+	}
+	return c
+}
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path *field.Path) {
+	if d.exhausted {
+		return
+	}
+	if d.budget--; d.budget < 0 {
+		d.exhausted = true
+		at, alias := path, n
+		if d.alias != nil {
+			at, alias = d.aliasPath, d.alias
+		}
+		d.r.Pos[at.String()] = d.pos(alias, "")
+		d.r.AddAt(at, KindSyntax, "write the values out, or share fewer levels of anchors: aliases may not multiply the document",
+			"the alias *%s expands to too many values (more than four times the file's own %d plus %d)", alias.Value, d.nodes, aliasAllowance)
+		return
+	}
 	if n.Kind == yaml.AliasNode {
+		if d.alias == nil {
+			// Blame the outermost alias: the one written where the value is used.
+			d.alias, d.aliasPath = n, path
+			defer func() { d.alias, d.aliasPath = nil, nil }()
+		}
 		n = n.Alias
 	}
-	d.r.Pos[path] = Pos{Line: n.Line, Column: n.Column, Tag: n.ShortTag()}
+	key := path.String()
+	d.r.Pos[key] = d.pos(n, n.ShortTag())
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // an empty value leaves the zero value; validation says if it is required
 	}
@@ -40,26 +100,26 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.structure(n, v, path)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			d.r.Add(path, "write a YAML list, e.g. [a, b] or one `- item` per line", "expected a list, found %s", describe(n))
+			d.r.AddAt(path, KindType, "write a YAML list, e.g. [a, b] or one `- item` per line", "expected a list, found %s", describe(n))
 			return
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, item := range n.Content {
-			d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+			d.decode(item, s.Index(i), path.Index(i))
 		}
 		v.Set(s)
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			d.r.Add(path, "write a mapping of key: value pairs", "expected a mapping, found %s", describe(n))
+			d.r.AddAt(path, KindType, "write a mapping of key: value pairs", "expected a mapping, found %s", describe(n))
 			return
 		}
 		m := reflect.MakeMap(v.Type())
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			p := join(path, k.Value)
+		for _, kv := range d.pairs(n, path) {
+			k, val := kv[0], kv[1]
+			p := path.Key(k.Value)
 			if m.MapIndex(reflect.ValueOf(k.Value)).IsValid() {
-				d.r.Pos[p] = Pos{Line: k.Line, Column: k.Column}
-				d.r.Add(p, "remove one of the two entries", "duplicate key %q", k.Value)
+				d.r.Pos[p.String()] = d.pos(k, "")
+				d.r.AddAt(p, KindDuplicate, "remove one of the two entries", "duplicate key %q", k.Value)
 				continue
 			}
 			e := reflect.New(v.Type().Elem()).Elem()
@@ -69,28 +129,28 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v.Set(m)
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			d.r.Add(path, "write a single value", "expected a string, found %s", describe(n))
+			d.r.AddAt(path, KindType, "write a single value", "expected a string, found %s", describe(n))
 			return
 		}
 		v.SetString(n.Value)
 	case reflect.Int:
 		i, err := strconv.Atoi(n.Value)
 		if n.Kind != yaml.ScalarNode || err != nil {
-			d.r.Add(path, "write a whole number", "expected a whole number, found %s", describe(n))
+			d.r.AddAt(path, KindType, "write a whole number", "expected a whole number, found %s", describe(n))
 			return
 		}
 		v.SetInt(int64(i))
 	case reflect.Float64:
 		f, err := strconv.ParseFloat(n.Value, 64)
-		if n.Kind != yaml.ScalarNode || err != nil {
-			d.r.Add(path, "write a number", "expected a number, found %s", describe(n))
+		if n.Kind != yaml.ScalarNode || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			d.r.AddAt(path, KindType, "write a number", "expected a number, found %s", describe(n))
 			return
 		}
 		v.SetFloat(f)
 	case reflect.Bool:
 		var b bool
 		if n.Kind != yaml.ScalarNode || n.Decode(&b) != nil {
-			d.r.Add(path, "write true or false", "expected true or false, found %s", describe(n))
+			d.r.AddAt(path, KindType, "write true or false", "expected true or false, found %s", describe(n))
 			return
 		}
 		v.SetBool(b)
@@ -99,9 +159,80 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 }
 
-func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
+// pairs lists a mapping's key/value pairs with merge keys (<<: *anchor, or a
+// list of anchors) applied as YAML defines them: keys written in the mapping
+// win over merged ones, and earlier merged mappings over later ones.
+func (d *decoder) pairs(n *yaml.Node, path *field.Path) [][2]*yaml.Node {
+	var own, merged [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.AliasNode {
+			k = k.Alias
+		}
+		if k.Kind != yaml.ScalarNode {
+			p := path.Key("?")
+			d.r.Pos[p.String()] = d.pos(k, "")
+			d.r.AddAt(p, KindType, "write keys as plain words", "a key must be a single value, found %s", describe(k))
+			continue
+		}
+		if k.ShortTag() == "!!merge" {
+			merged = append(merged, d.mergeSources(val, path, k)...)
+			continue
+		}
+		own = append(own, [2]*yaml.Node{k, val})
+	}
+	if len(merged) == 0 {
+		return own
+	}
+	seen := map[string]bool{}
+	for _, kv := range own {
+		seen[kv[0].Value] = true
+	}
+	for _, kv := range merged {
+		if !seen[kv[0].Value] {
+			seen[kv[0].Value] = true
+			own = append(own, kv)
+		}
+	}
+	return own
+}
+
+// mergeSources returns the pairs a merge key's value brings in.
+func (d *decoder) mergeSources(val *yaml.Node, path *field.Path, key *yaml.Node) [][2]*yaml.Node {
+	var sources []*yaml.Node
+	if val.Kind == yaml.AliasNode {
+		val = val.Alias
+	}
+	switch val.Kind {
+	case yaml.MappingNode:
+		sources = []*yaml.Node{val}
+	case yaml.SequenceNode:
+		for _, s := range val.Content {
+			if s.Kind == yaml.AliasNode {
+				s = s.Alias
+			}
+			sources = append(sources, s)
+		}
+	}
+	var out [][2]*yaml.Node
+	for _, s := range sources {
+		if s.Kind != yaml.MappingNode {
+			p := path.Key("<<")
+			d.r.Pos[p.String()] = d.pos(key, "")
+			d.r.AddAt(p, KindType, "merge a mapping (<<: *anchor) or a list of them (<<: [*a, *b])", "a merge key takes mappings, found %s", describe(s))
+			return nil
+		}
+		if d.budget -= len(s.Content); d.budget < 0 {
+			return nil // decode reports the exhausted budget
+		}
+		out = append(out, d.pairs(s, path)...)
+	}
+	return out
+}
+
+func (d *decoder) structure(n *yaml.Node, v reflect.Value, path *field.Path) {
 	if n.Kind != yaml.MappingNode {
-		d.r.Add(path, "write a mapping of key: value pairs", "expected a mapping, found %s", describe(n))
+		d.r.AddAt(path, KindType, "write a mapping of key: value pairs", "expected a mapping, found %s", describe(n))
 		return
 	}
 	fields := map[string]int{}
@@ -112,28 +243,32 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 			names = append(names, name)
 		}
 	}
+	pairs := d.pairs(n, path)
+	present := map[string]bool{}
+	for _, kv := range pairs {
+		present[kv[0].Value] = true
+	}
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		p := join(path, k.Value)
+	for _, kv := range pairs {
+		k, val := kv[0], kv[1]
+		p := path.Child(k.Value)
 		idx, ok := fields[k.Value]
 		if !ok {
-			d.r.Pos[p] = Pos{Line: k.Line, Column: k.Column}
-			fix := DidYouMean(k.Value, names, "remove it; known fields here: "+strings.Join(names, ", "))
-			d.r.Add(p, fix, "unknown field %q", k.Value)
-			for _, name := range names {
-				if fix == fmt.Sprintf("did you mean %q?", name) {
-					if d.r.covered == nil {
-						d.r.covered = map[string]bool{}
-					}
-					d.r.covered[join(path, name)] = true
-				}
+			d.r.Pos[p.String()] = d.pos(k, "")
+			best, close := closest(k.Value, names)
+			fix := "remove it; known fields here: " + strings.Join(names, ", ")
+			if close && !present[best] {
+				fix = fmt.Sprintf("did you mean %q?", best)
+				// The field it was meant to be is explained by this error:
+				// it is not also missing, and nothing that refers into it is dangling.
+				d.r.Cover(path.Child(best).String())
 			}
+			d.r.AddAt(p, KindUnknown, fix, "unknown field %q", k.Value)
 			continue
 		}
 		if seen[k.Value] {
-			d.r.Pos[p] = Pos{Line: k.Line, Column: k.Column}
-			d.r.Add(p, "remove one of the two entries", "field %q is set twice", k.Value)
+			d.r.Pos[p.String()] = d.pos(k, "")
+			d.r.AddAt(p, KindDuplicate, "remove one of the two entries", "field %q is set twice", k.Value)
 			continue
 		}
 		seen[k.Value] = true
@@ -150,19 +285,18 @@ func yamlName(f reflect.StructField) string {
 	return name
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
 func describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.MappingNode:
 		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
 	}
-	return fmt.Sprintf("%q", n.Value)
+	v := n.Value
+	if len(v) > 60 {
+		v = v[:57] + "..."
+	}
+	return fmt.Sprintf("%q", v)
 }

@@ -1,21 +1,56 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
+
+	"github.com/acme/genai-estate/config/field"
 )
 
-// Error is one located problem in a config file: where it is, what is wrong
-// and how to fix it.
+// Severity says whether a diagnostic stops the config (error) or only
+// advises (warning).
+type Severity string
+
+// Severities.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+)
+
+// Kinds of diagnostic, for tools that filter or count them.
+const (
+	KindSyntax    = "syntax"    // the file is not YAML, or not one YAML document
+	KindUnknown   = "unknown"   // a key the config does not have
+	KindDuplicate = "duplicate" // a key or value given twice
+	KindType      = "type"      // a list where a value belongs, a word where a number does
+	KindRequired  = "required"  // a required field is missing
+	KindPattern   = "pattern"   // a value does not have the declared form
+	KindEnum      = "enum"      // a value outside the declared set
+	KindRange     = "range"     // a number outside the declared or service range
+	KindReference = "reference" // a name that nothing in the config defines
+	KindInvalid   = "invalid"   // any other value a service would reject
+	KindLimit     = "limit"     // an AWS quota the estate would exceed
+	KindSecurity  = "security"  // allowed, but weaker than it should be
+)
+
+// Error is one located diagnostic in a config file: its severity and kind,
+// where it is, what is wrong and how to fix it.
 type Error struct {
-	File    string
-	Line    int
-	Column  int
-	Path    string // field path, e.g. useCases[2].access[0].models[1]
-	Problem string
-	Fix     string
+	Severity Severity `json:"severity"`
+	Kind     string   `json:"kind"`
+	File     string   `json:"file"`
+	Line     int      `json:"line,omitempty"`
+	Column   int      `json:"column,omitempty"`
+	Path     string   `json:"path,omitempty"` // field path, e.g. useCases[2].access[0].models[1]
+	Problem  string   `json:"message"`
+	Fix      string   `json:"fix,omitempty"`
 }
+
+// IsWarning reports whether the diagnostic only advises.
+func (e *Error) IsWarning() bool { return e.Severity == SeverityWarning }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -24,6 +59,9 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
 	}
 	b.WriteString(": ")
+	if e.IsWarning() {
+		b.WriteString("warning: ")
+	}
 	if e.Path != "" {
 		b.WriteString(e.Path + ": ")
 	}
@@ -34,7 +72,8 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// ErrorList aggregates every problem found in one run.
+// ErrorList aggregates every diagnostic found in one run: the errors and,
+// alongside them, the warnings.
 type ErrorList []*Error
 
 func (l ErrorList) Error() string {
@@ -42,14 +81,45 @@ func (l ErrorList) Error() string {
 	for i, e := range l {
 		msgs[i] = e.Error()
 	}
-	noun := "errors"
-	if len(l) == 1 {
-		noun = "error"
+	errs, warns := l.Count()
+	head := plural(errs, "config error")
+	if warns > 0 {
+		head += ", " + plural(warns, "warning")
 	}
-	return fmt.Sprintf("%d config %s:\n%s", len(l), noun, strings.Join(msgs, "\n"))
+	return fmt.Sprintf("%s:\n%s", head, strings.Join(msgs, "\n"))
 }
 
-// Sort orders errors by file position, so output is stable and reads top to bottom.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// Count returns the number of errors and of warnings.
+func (l ErrorList) Count() (errs, warns int) {
+	for _, e := range l {
+		if e.IsWarning() {
+			warns++
+		} else {
+			errs++
+		}
+	}
+	return errs, warns
+}
+
+// Warnings returns the warnings only.
+func (l ErrorList) Warnings() ErrorList {
+	var out ErrorList
+	for _, e := range l {
+		if e.IsWarning() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Sort orders diagnostics by file position, so output is stable and reads top to bottom.
 func (l ErrorList) Sort() {
 	sort.SliceStable(l, func(i, j int) bool {
 		if l[i].Line != l[j].Line {
@@ -62,16 +132,28 @@ func (l ErrorList) Sort() {
 	})
 }
 
-// Err returns nil for an empty list, so callers can `return errs.Err()`.
+// Err returns nil when the list holds no error (warnings alone do not fail
+// a config), so callers can `return errs.Err()`.
 func (l ErrorList) Err() error {
-	if len(l) == 0 {
+	if errs, _ := l.Count(); errs == 0 {
 		return nil
 	}
 	l.Sort()
 	return l
 }
 
-// Reporter collects errors against the positions recorded while decoding.
+// WriteJSON writes the diagnostics as a JSON array (never null).
+func (l ErrorList) WriteJSON(w io.Writer) error {
+	if l == nil {
+		l = ErrorList{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(l)
+}
+
+// Reporter collects diagnostics against the positions recorded while decoding.
 type Reporter struct {
 	File string
 	Pos  map[string]Pos
@@ -79,13 +161,42 @@ type Reporter struct {
 	// covered marks paths already explained by another error, such as the
 	// field that a misspelled key was meant to be.
 	covered map[string]bool
+	// errAt marks the paths that have an error.
+	errAt map[string]bool
+	// once keeps one error per path: the first check to explain a value
+	// wins, and later checks of the same value stay silent.
+	once bool
 }
 
-// Add records a problem at path. The position is that of the path, or of its
+// Add records an error at path. The position is that of the path, or of its
 // nearest recorded parent when the field is missing.
 func (r *Reporter) Add(path, fix, format string, args ...any) {
+	r.add(SeverityError, KindInvalid, path, fix, format, args...)
+}
+
+// AddAt records an error of a kind at a typed path.
+func (r *Reporter) AddAt(p *field.Path, kind, fix, format string, args ...any) {
+	r.add(SeverityError, kind, p.String(), fix, format, args...)
+}
+
+// Warn records a warning of a kind at a typed path: the config is valid, but
+// weaker or riskier than it should be.
+func (r *Reporter) Warn(p *field.Path, kind, fix, format string, args ...any) {
+	r.add(SeverityWarning, kind, p.String(), fix, format, args...)
+}
+
+func (r *Reporter) add(sev Severity, kind, path, fix, format string, args ...any) {
+	if sev == SeverityError {
+		if r.once && r.errAt[path] {
+			return
+		}
+		if r.errAt == nil {
+			r.errAt = map[string]bool{}
+		}
+		r.errAt[path] = true
+	}
 	p := r.at(path)
-	r.List = append(r.List, &Error{File: r.File, Line: p.Line, Column: p.Column, Path: path, Problem: fmt.Sprintf(format, args...), Fix: fix})
+	r.List = append(r.List, &Error{Severity: sev, Kind: kind, File: r.File, Line: p.Line, Column: p.Column, Path: path, Problem: fmt.Sprintf(format, args...), Fix: fix})
 }
 
 func (r *Reporter) at(path string) Pos {
@@ -102,14 +213,31 @@ func (r *Reporter) at(path string) Pos {
 	return r.Pos[""]
 }
 
-// Has reports whether a problem was already recorded at path, so that a
-// value that failed to decode is not also reported as missing.
+// Cover marks a path as explained by an error already reported elsewhere,
+// so that checks of that path and of everything under it stay silent.
+func (r *Reporter) Cover(path string) {
+	if r.covered == nil {
+		r.covered = map[string]bool{}
+	}
+	r.covered[path] = true
+}
+
+// Has reports whether an error was already recorded at path (or the path
+// was covered), so that a value that failed to decode is not also reported
+// as missing.
 func (r *Reporter) Has(path string) bool {
+	return r.covered[path] || r.errAt[path]
+}
+
+// HasUnder reports whether an error was recorded at path or below it, or
+// the path was covered: what depends on that part of the config is then
+// left unchecked, so that one root cause gives one error.
+func (r *Reporter) HasUnder(path string) bool {
 	if r.covered[path] {
 		return true
 	}
 	for _, e := range r.List {
-		if e.Path == path {
+		if !e.IsWarning() && (e.Path == path || strings.HasPrefix(e.Path, path+".") || strings.HasPrefix(e.Path, path+"[")) {
 			return true
 		}
 	}
@@ -117,7 +245,19 @@ func (r *Reporter) Has(path string) bool {
 }
 
 // DidYouMean returns a fix suggesting the closest candidate, or fallback.
+// Use it for keys, enums and names of things that grant nothing; never for a
+// reference to a principal, where a near miss would grant the wrong one.
 func DidYouMean(got string, candidates []string, fallback string) string {
+	if best, ok := closest(got, candidates); ok {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	return fallback
+}
+
+func closest(got string, candidates []string) (string, bool) {
+	if len(got) > 128 {
+		return "", false // no key or name is that long; spare the quadratic distance
+	}
 	best, bestD := "", -1
 	for _, c := range candidates {
 		d := distance(strings.ToLower(got), strings.ToLower(c))
@@ -126,10 +266,7 @@ func DidYouMean(got string, candidates []string, fallback string) string {
 		}
 	}
 	// Close enough to be a typo: a third of the word, at least 2 edits.
-	if bestD >= 0 && bestD <= max(2, len(got)/3) {
-		return fmt.Sprintf("did you mean %q?", best)
-	}
-	return fallback
+	return best, bestD >= 0 && bestD <= max(2, len(got)/3)
 }
 
 // distance is the Levenshtein edit distance.

@@ -1,13 +1,9 @@
 package config
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"regexp"
-	"strconv"
-
-	"gopkg.in/yaml.v3"
+	"reflect"
 
 	"github.com/acme/genai-estate/internal/catalog"
 )
@@ -22,36 +18,35 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// Parse validates config bytes; file names the source in messages.
+// Parse validates config bytes; file names the source in messages. On
+// success the config carries its warnings; on failure the ErrorList holds
+// every error and warning found.
 func Parse(file string, data []byte) (*Config, error) {
-	r := &Reporter{File: file, Pos: map[string]Pos{"": {Line: 1, Column: 1}}}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		e := &Error{File: file, Problem: err.Error(), Fix: "fix the YAML syntax (indentation, a missing colon, or an unclosed quote or bracket)"}
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
-			e.Column, e.Problem = 1, m[2]
-		}
-		if err.Error() == "EOF" {
-			e.Problem, e.Fix = "the file is empty", "start from config/usecases.yaml"
-		}
+	root, lines, e := parseYAML(file, data)
+	if e != nil {
 		return nil, ErrorList{e}
 	}
-	var extra yaml.Node
-	if dec.Decode(&extra) == nil {
-		r.Pos["---"] = Pos{Line: extra.Line, Column: extra.Column}
-		r.Add("---", "keep one estate per file", "the file holds more than one YAML document")
-	}
+	r := &Reporter{File: file, Pos: map[string]Pos{"": {Line: 1, Column: 1}}, once: true}
 	cfg := &Config{File: file}
-	(&decoder{r: r}).decode(doc.Content[0], reflectValue(cfg), "")
+	d := newDecoder(r, root, lines)
+	d.decode(root, reflect.ValueOf(cfg).Elem(), nil)
 	cfg.Pos = r.Pos
+	switch {
+	case d.exhausted:
+		// One error for an alias bomb, not one per value it expanded to.
+		return nil, ErrorList{r.List[len(r.List)-1]}
+	case r.Has(""):
+		return nil, r.List.Err() // not a mapping: nothing else can be checked
+	}
+	checkNumbers(cfg, r) // before defaults: an explicit 0 is a value, not "unset"
+	SetDefaults(cfg)
 	validate(cfg, r)
+	checkDeclared(cfg, r)
 	if err := r.List.Err(); err != nil {
 		return nil, err
 	}
+	r.List.Sort()
+	cfg.Warnings = r.List.Warnings()
 	return cfg, nil
 }
 

@@ -3,7 +3,6 @@ package config
 import (
 	"encoding/json"
 	"reflect"
-	"strings"
 
 	"github.com/acme/genai-estate/internal/catalog"
 )
@@ -37,17 +36,35 @@ func schemaOf(t reflect.Type, kind string) map[string]any {
 				continue
 			}
 			p := schemaOf(f.Type, f.Tag.Get("schema"))
-			if d := f.Tag.Get("doc"); d != "" {
-				p["description"] = d
+			d := declOf(t, i)
+			if d.doc != "" {
+				p["description"] = d.doc
 			}
-			if pat := f.Tag.Get("pattern"); pat != "" {
-				p["pattern"] = pat
+			// Constraints on a list's elements go on its items.
+			c := p
+			if items, ok := p["items"].(map[string]any); ok && f.Type.Kind() == reflect.Slice {
+				c = items
 			}
-			if e := f.Tag.Get("enum"); e != "" {
-				p["enum"] = strings.Split(e, ",")
+			if d.pattern != nil {
+				c["pattern"] = d.pattern.expr
 			}
-			if f.Tag.Get("required") == "true" {
+			if d.enum != nil {
+				c["enum"] = enumValues(f.Type, d.enum)
+			}
+			if d.min != nil {
+				c["minimum"] = *d.min
+			}
+			if d.max != nil {
+				c["maximum"] = *d.max
+			}
+			if d.hasDef {
+				p["default"] = defaultValue(f.Type, d.def)
+			}
+			if d.required {
 				required = append(required, name)
+				if f.Type.Kind() == reflect.Slice {
+					p["minItems"] = 1 // the loader rejects an empty list too
+				}
 			}
 			props[name] = p
 		}
@@ -73,4 +90,26 @@ func schemaOf(t reflect.Type, kind string) map[string]any {
 		return map[string]any{"type": "boolean"}
 	}
 	panic("config: no schema for " + t.String())
+}
+
+// declOf is the declaration of field i of struct type t.
+func declOf(t reflect.Type, i int) decl {
+	for _, d := range declsOf(t) {
+		if d.index == i {
+			return d
+		}
+	}
+	return decl{}
+}
+
+// enumValues types an enum for the schema: numbers for number fields.
+func enumValues(t reflect.Type, enum []string) []any {
+	out := make([]any, len(enum))
+	for i, e := range enum {
+		out[i] = e
+		if isNumber(t) {
+			out[i] = defaultValue(reflect.TypeFor[float64](), e)
+		}
+	}
+	return out
 }

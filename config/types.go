@@ -6,15 +6,15 @@ import "github.com/acme/genai-estate/internal/catalog"
 
 // Config is the whole estate.
 type Config struct {
-	Org              string            `yaml:"org" doc:"Organisation prefix of every name, e.g. ACME." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
-	Layer            string            `yaml:"layer" doc:"Layer field of role and policy names, e.g. GenAI." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
+	Org              string            `yaml:"org" doc:"Organisation prefix of every name, e.g. ACME." required:"true" pattern:"name"`
+	Layer            string            `yaml:"layer" doc:"Layer field of role and policy names, e.g. GenAI." required:"true" pattern:"name"`
 	Capability       string            `yaml:"capability,omitempty" doc:"Capability field of role names; the role is <Org>-<Layer>-<UseCase>-<Capability>Role. Default BedrockInvoke."`
 	IdentityProvider IdentityProvider  `yaml:"identityProvider" doc:"The enterprise OIDC identity provider whose tokens the gateway exchanges." required:"true"`
 	Central          Central           `yaml:"central" doc:"The central gateway account." required:"true"`
 	Limits           Limits            `yaml:"limits,omitempty" doc:"IAM quotas raised for every account; a model account can raise them further."`
 	Tags             map[string]string `yaml:"tags,omitempty" doc:"Extra tags on every resource."`
 	ModelAccounts    []ModelAccount    `yaml:"modelAccounts" doc:"The shared model accounts." required:"true"`
-	UseCases         []UseCase         `yaml:"useCases" doc:"The use cases and the models each may call."`
+	UseCases         []UseCase         `yaml:"useCases" doc:"The use cases and the models each may call." required:"true"`
 	Groups           []Group           `yaml:"groups,omitempty" doc:"Domain roles shared by several use cases."`
 	Vendors          []Vendor          `yaml:"vendors,omitempty" doc:"Third-party vendors given roles guarded by sts:ExternalId."`
 	RAG              *RAG              `yaml:"rag,omitempty" doc:"The RAG agent's base and Lambda/API stacks."`
@@ -27,12 +27,14 @@ type Config struct {
 	Pos map[string]Pos `yaml:"-"`
 	// Catalog is the embedded catalog with Models applied.
 	Catalog *catalog.Catalog `yaml:"-"`
+	// Warnings are what the config allows but advises against.
+	Warnings ErrorList `yaml:"-"`
 }
 
 // IdentityProvider is the enterprise IdP, registered as an IAM OIDC provider
 // in every account whose roles trust it.
 type IdentityProvider struct {
-	Name        string   `yaml:"name" doc:"Provider name used in <Org>-IdP-<Name>, e.g. Okta." required:"true"`
+	Name        string   `yaml:"name" doc:"Provider name used in <Org>-IdP-<Name>, e.g. Okta." required:"true" pattern:"name"`
 	IssuerURL   string   `yaml:"issuerUrl" doc:"The token issuer (iss), an https URL." required:"true"`
 	Audiences   []string `yaml:"audiences" doc:"Client ids (token aud values) the roles accept." required:"true"`
 	Thumbprints []string `yaml:"thumbprints,omitempty" doc:"Optional SHA-1 thumbprints (40 hex digits, at most 5); IAM verifies the certificate without them."`
@@ -40,7 +42,7 @@ type IdentityProvider struct {
 
 // Central is the gateway account.
 type Central struct {
-	Account         string   `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"^[0-9]{12}$"`
+	Account         string   `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"account"`
 	Region          string   `yaml:"region" doc:"Region of the gateway." required:"true" schema:"region"`
 	OidcProviderArn string   `yaml:"oidcProviderArn,omitempty" doc:"ARN of an existing IAM OIDC provider for the issuer in the central account; imported instead of created."`
 	Gateway         *Gateway `yaml:"gateway,omitempty" doc:"The gateway service; without it the central stack holds only the IdP."`
@@ -49,25 +51,25 @@ type Central struct {
 // Gateway is the ECS Fargate gateway, its load balancer, cache and routing data.
 type Gateway struct {
 	Image                string   `yaml:"image" doc:"ECR image URI with a tag or @sha256 digest." required:"true"`
-	CPU                  int      `yaml:"cpu,omitempty" doc:"Task CPU units. Default 1024."`
-	MemoryMB             int      `yaml:"memoryMb,omitempty" doc:"Task memory in MB. Default 2048."`
-	Port                 int      `yaml:"port,omitempty" doc:"Container port. Default 8080."`
-	HealthCheckPath      string   `yaml:"healthCheckPath,omitempty" doc:"Target group health check path. Default /health."`
+	CPU                  int      `yaml:"cpu,omitempty" doc:"Task CPU units." default:"1024" enum:"256,512,1024,2048,4096"`
+	MemoryMB             int      `yaml:"memoryMb,omitempty" doc:"Task memory in MB." default:"2048" minimum:"512" maximum:"30720"`
+	Port                 int      `yaml:"port,omitempty" doc:"Container port." default:"8080" minimum:"1" maximum:"65535"`
+	HealthCheckPath      string   `yaml:"healthCheckPath,omitempty" doc:"Target group health check path." default:"/health"`
 	ARM64                bool     `yaml:"arm64,omitempty" doc:"Run on ARM64 (Graviton) instead of x86_64."`
-	DesiredCount         int      `yaml:"desiredCount,omitempty" doc:"Tasks at deploy. Default 2."`
-	MinCount             int      `yaml:"minCount,omitempty" doc:"Autoscaling minimum. Default 2."`
-	MaxCount             int      `yaml:"maxCount,omitempty" doc:"Autoscaling maximum. Default 10."`
-	TargetCPUPercent     int      `yaml:"targetCpuPercent,omitempty" doc:"Scale on CPU at this utilisation. Default 60."`
-	RequestsPerTarget    int      `yaml:"requestsPerTarget,omitempty" doc:"Scale on ALB requests per target. Default 1000."`
-	LogRetentionDays     int      `yaml:"logRetentionDays,omitempty" doc:"Days to keep gateway logs. Default 30."`
-	CredentialTTLSeconds int      `yaml:"credentialTtlSeconds,omitempty" doc:"TTL of cached STS credentials, 900-3600. Default 900."`
+	DesiredCount         int      `yaml:"desiredCount,omitempty" doc:"Tasks at deploy." default:"2" minimum:"0" maximum:"5000"`
+	MinCount             int      `yaml:"minCount,omitempty" doc:"Autoscaling minimum." default:"2" minimum:"0" maximum:"5000"`
+	MaxCount             int      `yaml:"maxCount,omitempty" doc:"Autoscaling maximum." default:"10" minimum:"1" maximum:"5000"`
+	TargetCPUPercent     int      `yaml:"targetCpuPercent,omitempty" doc:"Scale on CPU at this utilisation." default:"60" minimum:"1" maximum:"100"`
+	RequestsPerTarget    int      `yaml:"requestsPerTarget,omitempty" doc:"Scale on ALB requests per target." default:"1000" minimum:"1"`
+	LogRetentionDays     int      `yaml:"logRetentionDays,omitempty" doc:"Days to keep gateway logs." default:"30" minimum:"1"`
+	CredentialTTLSeconds int      `yaml:"credentialTtlSeconds,omitempty" doc:"TTL of cached STS credentials, 900-3600." default:"900" minimum:"900" maximum:"3600"`
 	ClientSecretArns     []string `yaml:"clientSecretArns,omitempty" doc:"Secrets Manager ARNs of the IdP client secret(s) the gateway may read."`
 	CertificateArn       string   `yaml:"certificateArn" doc:"ACM certificate ARN of the HTTPS listener." required:"true"`
 	InternetFacing       bool     `yaml:"internetFacing,omitempty" doc:"Internet-facing ALB; default internal."`
 	IngressCidrs         []string `yaml:"ingressCidrs,omitempty" doc:"CIDRs admitted to the ALB. Default 0.0.0.0/0 when internet-facing, the VPC's CIDR when internal."`
 	AllowPlainHTTP       bool     `yaml:"allowPlainHttp,omitempty" doc:"Serve plain HTTP too (flagged at synth). Default: HTTP only redirects."`
 	VPC                  *VPC     `yaml:"vpc,omitempty" doc:"Import an existing VPC; default a new one with two AZs."`
-	CacheNodeType        string   `yaml:"cacheNodeType,omitempty" doc:"ElastiCache node type. Default cache.t4g.small."`
+	CacheNodeType        string   `yaml:"cacheNodeType,omitempty" doc:"ElastiCache node type." default:"cache.t4g.small"`
 	CacheReplicas        int      `yaml:"cacheReplicas,omitempty" doc:"Read replicas; Multi-AZ when above 0. Default 1."`
 }
 
@@ -82,27 +84,27 @@ type VPC struct {
 
 // Quota is a use case's rate limit, enforced by the gateway.
 type Quota struct {
-	RequestsPerMinute int `yaml:"requestsPerMinute,omitempty" json:"requestsPerMinute,omitempty" doc:"Requests per minute."`
-	TokensPerMinute   int `yaml:"tokensPerMinute,omitempty" json:"tokensPerMinute,omitempty" doc:"Tokens per minute."`
+	RequestsPerMinute int `yaml:"requestsPerMinute,omitempty" json:"requestsPerMinute,omitempty" doc:"Requests per minute." minimum:"1"`
+	TokensPerMinute   int `yaml:"tokensPerMinute,omitempty" json:"tokensPerMinute,omitempty" doc:"Tokens per minute." minimum:"1"`
 }
 
 // Limits are IAM quotas that an account may have raised.
 type Limits struct {
-	TrustPolicyChars       int `yaml:"trustPolicyChars,omitempty" doc:"Role trust policy size quota, 2048 (default) to 4096."`
-	ManagedPoliciesPerRole int `yaml:"managedPoliciesPerRole,omitempty" doc:"Managed policies per role quota, 10 (default) to 25."`
-	RolesPerAccount        int `yaml:"rolesPerAccount,omitempty" doc:"Roles per account quota, 1000 (default) to 5000."`
+	TrustPolicyChars       int `yaml:"trustPolicyChars,omitempty" doc:"Role trust policy size quota, 2048 (default) to 4096." minimum:"2048" maximum:"4096"`
+	ManagedPoliciesPerRole int `yaml:"managedPoliciesPerRole,omitempty" doc:"Managed policies per role quota, 10 (default) to 25." minimum:"10" maximum:"25"`
+	RolesPerAccount        int `yaml:"rolesPerAccount,omitempty" doc:"Roles per account quota, 1000 (default) to 5000." minimum:"1000" maximum:"5000"`
 	// ManagedPoliciesPerAccount is the customer managed policies quota.
-	ManagedPoliciesPerAccount int `yaml:"managedPoliciesPerAccount,omitempty" doc:"Customer managed policies per account quota, 1500 (default) to 5000."`
+	ManagedPoliciesPerAccount int `yaml:"managedPoliciesPerAccount,omitempty" doc:"Customer managed policies per account quota, 1500 (default) to 5000." minimum:"1500" maximum:"5000"`
 }
 
 // ModelAccount is one shared model account.
 type ModelAccount struct {
-	Name            string   `yaml:"name" doc:"Short name used in references and stack names, e.g. SharedModelsA." required:"true"`
-	Account         string   `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"^[0-9]{12}$"`
+	Name            string   `yaml:"name" doc:"Short name used in references and stack names, e.g. SharedModelsA." required:"true" pattern:"name"`
+	Account         string   `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"account"`
 	Regions         []string `yaml:"regions" doc:"Regions where Bedrock is called in this account." required:"true" schema:"region"`
 	DeployRegion    string   `yaml:"deployRegion,omitempty" doc:"Region of the account's stack (IAM is global). Default: the first of regions." schema:"region"`
 	OidcProviderArn string   `yaml:"oidcProviderArn,omitempty" doc:"ARN of an IAM OIDC provider for the issuer that already exists in this account; it is imported instead of created."`
-	StackShards     int      `yaml:"stackShards,omitempty" doc:"Spread the account's roles over this many stacks. Default: as few as fit CloudFormation's limits. Pin it once an account is sharded."`
+	StackShards     int      `yaml:"stackShards,omitempty" doc:"Spread the account's roles over this many stacks. Default: as few as fit CloudFormation's limits. Pin it once an account is sharded." minimum:"1" maximum:"50"`
 	Limits          Limits   `yaml:"limits,omitempty" doc:"Quotas raised in this account."`
 }
 
@@ -114,7 +116,7 @@ const (
 
 // UseCase is one consumer of the gateway.
 type UseCase struct {
-	Name         string   `yaml:"name" doc:"Use case name, the <UseCaseOrGroup> of its role." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
+	Name         string   `yaml:"name" doc:"Use case name, the <UseCaseOrGroup> of its role." required:"true" pattern:"name"`
 	Description  string   `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
 	Subjects     []string `yaml:"subjects" doc:"The IdP token sub values that identify this use case." required:"true"`
 	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel." enum:"perProvider,multiModel"`
@@ -124,7 +126,7 @@ type UseCase struct {
 
 // Group is a domain role shared by several use cases.
 type Group struct {
-	Name         string   `yaml:"name" doc:"Domain name, the <UseCaseOrGroup> of its role." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
+	Name         string   `yaml:"name" doc:"Domain name, the <UseCaseOrGroup> of its role." required:"true" pattern:"name"`
 	Description  string   `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
 	Members      []string `yaml:"members" doc:"Use cases whose subjects may assume the domain role." required:"true"`
 	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel." enum:"perProvider,multiModel"`
@@ -134,7 +136,7 @@ type Group struct {
 // Vendor is a third party that assumes a role in the model accounts with
 // sts:AssumeRole and an external id (against the confused deputy).
 type Vendor struct {
-	Name         string   `yaml:"name" doc:"Vendor name, the <UseCaseOrGroup> of its role." required:"true" pattern:"^[A-Za-z][A-Za-z0-9]*$"`
+	Name         string   `yaml:"name" doc:"Vendor name, the <UseCaseOrGroup> of its role." required:"true" pattern:"name"`
 	Description  string   `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
 	Principal    string   `yaml:"principal" doc:"The vendor's AWS account id (quoted) or the ARN of its role." required:"true"`
 	ExternalID   string   `yaml:"externalId" doc:"The external id the vendor passes to AssumeRole: 2-1224 characters of [A-Za-z0-9+=,.@:/_-], unique to this vendor." required:"true"`

@@ -4,17 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/url"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/acme/genai-estate/config/field"
 	"github.com/acme/genai-estate/internal/catalog"
 	"github.com/acme/genai-estate/internal/naming"
 )
-
-func reflectValue(c *Config) reflect.Value { return reflect.ValueOf(c).Elem() }
 
 var (
 	accountRE    = regexp.MustCompile(`^[0-9]{12}$`)
@@ -25,8 +24,22 @@ var (
 	claimRE = regexp.MustCompile(`^[\x21-\x7e]+$`)
 	// sts:ExternalId (STS AssumeRole API reference).
 	externalIDRE = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // and 2-1224 long
-	principalRE  = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|role/[\w+=,.@/-]+)$`)
+	principalRE  = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::([0-9]{12}):(root|role/[\w+=,.@/-]+)$`)
+	// Tag keys and values IAM and CloudFormation accept (TagResource API).
+	tagRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	// The region field of an ARN.
+	arnRegionRE = regexp.MustCompile(`^arn:[a-z-]+:[a-z0-9-]+:([a-z0-9-]*):`)
 )
+
+// Limits of tags (IAM and CloudFormation).
+const (
+	maxTagKey   = 128
+	maxTagValue = 256
+)
+
+// discoveryPath is where an issuer publishes its OpenID configuration; the
+// issuer is the URL before it.
+const discoveryPath = "/.well-known/openid-configuration"
 
 func trimScheme(u string) string { return strings.TrimPrefix(u, "https://") }
 
@@ -38,6 +51,11 @@ type validator struct {
 	roleOwners map[string]string
 }
 
+// err reports an error at a typed path.
+func (v *validator) err(p *field.Path, kind, fix, format string, args ...any) {
+	v.r.AddAt(p, kind, fix, format, args...)
+}
+
 func validate(c *Config, r *Reporter) {
 	v := &validator{c: c, r: r, roleOwners: map[string]string{}}
 	v.field("org", c.Org, true)
@@ -45,13 +63,7 @@ func validate(c *Config, r *Reporter) {
 	v.field("capability", c.Capability, false)
 	v.idp()
 	v.account("central.account", c.Central.Account)
-	if v.region("central.region", c.Central.Region, true) && c.Central.OidcProviderArn != "" && c.IdentityProvider.IssuerURL != "" {
-		central := ModelAccount{Account: c.Central.Account, Regions: []string{c.Central.Region}}
-		if want := c.OIDCProviderArn(central); c.Central.OidcProviderArn != want {
-			v.r.Add("central.oidcProviderArn", fmt.Sprintf("use %q: the provider for this issuer in the central account (or remove the field to create it)", want), "%q is not the OIDC provider of issuer %s in account %s", c.Central.OidcProviderArn, c.IdentityProvider.IssuerURL, c.Central.Account)
-		}
-	}
-	v.limits("limits", c.Limits)
+	v.region("central.region", c.Central.Region, true)
 	v.tags()
 	v.models()
 	v.modelAccounts()
@@ -61,12 +73,8 @@ func validate(c *Config, r *Reporter) {
 	v.rag()
 	v.pipeline()
 	v.gateway()
-	if c.RAG != nil {
-		c.RAG.Defaults()
-	}
-	if c.Central.Gateway != nil {
-		c.Central.Gateway.Defaults()
-	}
+	v.deployRegions()
+	v.warnings()
 }
 
 // field checks a name field of the naming convention.
@@ -78,7 +86,8 @@ func (v *validator) field(path, s string, required bool) bool {
 		return false
 	}
 	if !naming.ValidField(s) {
-		v.r.Add(path, "use "+naming.FieldRule+", e.g. "+suggestField(s), "%q cannot be used in IAM names: names must stay machine-parsable, so hyphens are reserved as separators", s)
+		problem, fix := patterns["name"].explain(s)
+		v.r.Add(path, fix, "%s", problem)
 		return false
 	}
 	return true
@@ -109,7 +118,7 @@ func suggestField(s string) string {
 
 func (v *validator) required(path string, empty bool, example string) bool {
 	if empty && !v.r.Has(path) {
-		v.r.Add(path, "add "+example, "required field is missing")
+		v.r.add(SeverityError, KindRequired, path, "add "+example, "required field is missing")
 	}
 	return !empty
 }
@@ -123,19 +132,20 @@ func (v *validator) account(path, id string) {
 		return
 	}
 	if !accountRE.MatchString(id) {
-		v.r.Add(path, "use the 12 digits of the account id, e.g. \"123456789012\"", "%q is not a 12-digit account id", id)
+		problem, fix := patterns["account"].explain(id)
+		v.r.add(SeverityError, KindPattern, path, fix, "%s", problem)
 	}
 }
 
 func (v *validator) region(path, r string, required bool) bool {
 	if r == "" {
-		if required {
-			v.r.Add(path, "add a region, e.g. us-east-1", "required field is missing")
+		if required && !v.r.Has(path) {
+			v.r.add(SeverityError, KindRequired, path, "add a region, e.g. us-east-1", "required field is missing")
 		}
 		return false
 	}
 	if _, ok := catalog.Partition(r); !ok {
-		v.r.Add(path, DidYouMean(r, catalog.Regions(), "use an AWS region name such as us-east-1"), "%q is not an AWS region", r)
+		v.r.add(SeverityError, KindEnum, path, DidYouMean(r, catalog.Regions(), "use an AWS region name such as us-east-1"), "%q is not an AWS region", r)
 		return false
 	}
 	return true
@@ -143,46 +153,54 @@ func (v *validator) region(path, r string, required bool) bool {
 
 func (v *validator) idp() {
 	p := v.c.IdentityProvider
-	v.field("identityProvider.name", p.Name, true)
-	if v.required("identityProvider.issuerUrl", p.IssuerURL == "", "the issuer, e.g. https://acme.okta.com/oauth2/default") {
+	at := field.NewPath("identityProvider")
+	v.field(at.Child("name").String(), p.Name, true)
+	issuer := at.Child("issuerUrl")
+	if v.required(issuer.String(), p.IssuerURL == "", "the issuer, e.g. https://acme.okta.com/oauth2/default") {
 		u, err := url.Parse(p.IssuerURL)
-		if err != nil || !strings.HasPrefix(p.IssuerURL, "https://") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil || u.Port() != "" {
-			v.r.Add("identityProvider.issuerUrl", "use the token's iss value: https://<host>[/path] in lower-case https, without port, query or fragment", "%q is not an https issuer URL", p.IssuerURL)
+		switch {
+		case strings.HasSuffix(strings.TrimSuffix(p.IssuerURL, "/"), discoveryPath):
+			v.err(issuer, KindInvalid, fmt.Sprintf("use the issuer itself, %q: the URL before %s, as the token's iss claim has it", strings.TrimSuffix(strings.TrimSuffix(p.IssuerURL, "/"), discoveryPath), discoveryPath),
+				"%q is the issuer's discovery document, not the issuer", p.IssuerURL)
+		case err != nil || !strings.HasPrefix(p.IssuerURL, "https://") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil || u.Port() != "":
+			v.err(issuer, KindInvalid, "use the token's iss value: https://<host>[/path] in lower-case https, without port, query or fragment", "%q is not an https issuer URL", p.IssuerURL)
 		}
 	}
-	if v.required("identityProvider.audiences", len(p.Audiences) == 0, "the client id(s) the gateway's tokens carry as aud, e.g. [genai-gateway]") {
+	aud := at.Child("audiences")
+	if v.required(aud.String(), len(p.Audiences) == 0, "the client id(s) the gateway's tokens carry as aud, e.g. [genai-gateway]") {
 		if len(p.Audiences) > 100 {
-			v.r.Add("identityProvider.audiences", "use at most 100 client ids", "%d audiences, %d over IAM's limit of 100 client ids per OIDC provider", len(p.Audiences), len(p.Audiences)-100)
+			v.err(aud, KindLimit, "use at most 100 client ids", "%d audiences, %d over IAM's limit of 100 client ids per OIDC provider", len(p.Audiences), len(p.Audiences)-100)
 		}
-		v.claims("identityProvider.audiences", p.Audiences, nil, "")
+		v.claims(aud, p.Audiences, nil, "")
 	}
+	tp := at.Child("thumbprints")
 	if len(p.Thumbprints) > 5 {
-		v.r.Add("identityProvider.thumbprints", "keep at most 5, or none: IAM verifies the IdP's certificate itself", "%d thumbprints, %d over IAM's limit of 5", len(p.Thumbprints), len(p.Thumbprints)-5)
+		v.err(tp, KindLimit, "keep at most 5, or none: IAM verifies the IdP's certificate itself", "%d thumbprints, %d over IAM's limit of 5", len(p.Thumbprints), len(p.Thumbprints)-5)
 	}
 	for i, t := range p.Thumbprints {
 		if !thumbprintRE.MatchString(t) {
-			v.r.Add(fmt.Sprintf("identityProvider.thumbprints[%d]", i), "use the 40 hex digits of the SHA-1 fingerprint, or remove thumbprints", "%q is not a SHA-1 thumbprint", t)
+			v.err(tp.Index(i), KindPattern, "use the 40 hex digits of the SHA-1 fingerprint, or remove thumbprints", "%q is not a SHA-1 thumbprint", t)
 		}
 	}
 }
 
-// claims checks token claim values; owners, when set, records which path
-// claimed each value so that one subject cannot identify two use cases.
-func (v *validator) claims(path string, values []string, owners map[string]string, owner string) {
+// claims checks token claim values; owners, when set, records which use
+// case claimed each value so that one subject cannot identify two.
+func (v *validator) claims(path *field.Path, values []string, owners map[string]string, owner string) {
 	seen := map[string]bool{}
 	for i, s := range values {
-		p := fmt.Sprintf("%s[%d]", path, i)
+		p := path.Index(i)
 		switch {
 		case s == "":
-			v.r.Add(p, "remove the empty entry", "empty value")
+			v.err(p, KindRequired, "remove the empty entry", "empty value")
 		case strings.Contains(s, "$"):
-			v.r.Add(p, "use the literal claim value: IAM reads ${...} as a policy variable, which could make the condition match any token", "%q contains $", s)
+			v.err(p, KindInvalid, "use the literal claim value: IAM reads ${...} as a policy variable, which could make the condition match any token", "%q contains $", s)
 		case !claimRE.MatchString(s) || strings.ContainsAny(s, "*?"):
-			v.r.Add(p, "use the exact claim value; wildcards and spaces are not matched by StringEquals", "%q is not a literal token claim value", s)
+			v.err(p, KindInvalid, "use the exact claim value; wildcards and spaces are not matched by StringEquals", "%q is not a literal token claim value", s)
 		case seen[s]:
-			v.r.Add(p, "remove the duplicate", "%q is listed twice", s)
+			v.err(p, KindDuplicate, "remove the duplicate", "%q is listed twice", s)
 		case owners != nil && owners[s] != "":
-			v.r.Add(p, "give each use case its own token subject; share access through a group instead", "subject %q already identifies %s: two use cases with one subject cannot be told apart", s, owners[s])
+			v.err(p, KindDuplicate, "give each use case its own token subject; share access through a group instead", "subject %q already identifies %s: two use cases with one subject cannot be told apart", s, owners[s])
 		default:
 			if owners != nil {
 				owners[s] = owner
@@ -192,40 +210,29 @@ func (v *validator) claims(path string, values []string, owners map[string]strin
 	}
 }
 
-func (v *validator) limits(path string, l Limits) {
-	check := func(field string, n, lo, hi int) {
-		if n != 0 && (n < lo || n > hi) {
-			v.r.Add(path+"."+field, fmt.Sprintf("set a value from %d to %d (the quota you have been granted), or remove it for the default %d", lo, hi, lo), "%d is outside IAM's range %d–%d", n, lo, hi)
-		}
-	}
-	check("trustPolicyChars", l.TrustPolicyChars, 2048, 4096)
-	check("managedPoliciesPerRole", l.ManagedPoliciesPerRole, 10, 25)
-	check("rolesPerAccount", l.RolesPerAccount, 1000, 5000)
-	check("managedPoliciesPerAccount", l.ManagedPoliciesPerAccount, 1500, 5000)
-}
-
 func (v *validator) models() {
 	seen := map[string]bool{}
 	for i, m := range v.c.Models {
-		p := fmt.Sprintf("models[%d]", i)
-		if !v.required(p+".id", m.ID == "", "the Bedrock model id, e.g. anthropic.claude-3-haiku-20240307-v1:0") {
+		p := field.NewPath("models").Index(i)
+		id := p.Child("id")
+		if !v.required(id.String(), m.ID == "", "the Bedrock model id, e.g. anthropic.claude-3-haiku-20240307-v1:0") {
 			continue
 		}
 		if seen[m.ID] {
-			v.r.Add(p+".id", "remove the duplicate entry", "model %q is listed twice", m.ID)
+			v.err(id, KindDuplicate, "remove the duplicate entry", "model %q is listed twice", m.ID)
 		}
 		seen[m.ID] = true
 		if strings.HasPrefix(m.ID, "arn:") || strings.ContainsAny(m.ID, "*? /") {
-			v.r.Add(p+".id", "use the bare model id, e.g. anthropic.claude-3-haiku-20240307-v1:0", "%q is not a model id", m.ID)
+			v.err(id, KindInvalid, "use the bare model id, e.g. anthropic.claude-3-haiku-20240307-v1:0", "%q is not a model id", m.ID)
 		}
 		if m.Provider != "" {
-			v.field(p+".provider", m.Provider, false)
+			v.field(p.Child("provider").String(), m.Provider, false)
 		} else if m.InferenceProfile == nil {
-			v.r.Add(p+".provider", "add `provider: <Name>`, e.g. Anthropic; it names the model's policy", "a foundation model needs a provider")
+			v.err(p.Child("provider"), KindRequired, "add `provider: <Name>`, e.g. Anthropic; it names the model's policy", "a foundation model needs a provider")
 		}
 		for j, d := range m.EmbeddingDimensions {
 			if d < 1 || d > 4096 {
-				v.r.Add(fmt.Sprintf("%s.embeddingDimensions[%d]", p, j), "use a dimension from 1 to 4096 (S3 Vectors' range)", "%d is not a valid embedding dimension", d)
+				v.err(p.Child("embeddingDimensions").Index(j), KindRange, "use a dimension from 1 to 4096 (S3 Vectors' range)", "%d is not a valid embedding dimension", d)
 			}
 		}
 	}
@@ -235,19 +242,19 @@ func (v *validator) models() {
 		if m.InferenceProfile == nil {
 			continue
 		}
-		p := fmt.Sprintf("models[%d].inferenceProfile", i)
+		p := field.NewPath("models").Index(i).Child("inferenceProfile")
 		base, ok := v.c.Catalog.Lookup(m.InferenceProfile.Model)
 		switch {
 		case m.InferenceProfile.Model == "":
-			v.r.Add(p+".model", "name the foundation model the profile routes to", "required field is missing")
+			v.err(p.Child("model"), KindRequired, "name the foundation model the profile routes to", "required field is missing")
 		case !ok:
-			v.r.Add(p+".model", v.modelFix(m.InferenceProfile.Model), "unknown foundation model %q", m.InferenceProfile.Model)
+			v.err(p.Child("model"), KindReference, v.modelFix(m.InferenceProfile.Model), "unknown foundation model %q", m.InferenceProfile.Model)
 		case base.InferenceProfile != nil:
-			v.r.Add(p+".model", "name the profile's foundation model, not another profile", "%q is itself an inference profile", m.InferenceProfile.Model)
+			v.err(p.Child("model"), KindInvalid, "name the profile's foundation model, not another profile", "%q is itself an inference profile", m.InferenceProfile.Model)
 		}
-		if v.required(p+".regions", len(m.InferenceProfile.Regions) == 0, "the profile's destination regions") {
+		if v.required(p.Child("regions").String(), len(m.InferenceProfile.Regions) == 0, "the profile's destination regions") {
 			for j, r := range m.InferenceProfile.Regions {
-				v.region(fmt.Sprintf("%s.regions[%d]", p, j), r, true)
+				v.region(p.Child("regions").Index(j).String(), r, true)
 			}
 		}
 	}
@@ -257,22 +264,22 @@ func (v *validator) models() {
 // built-in profile must still route to a foundation model with a provider,
 // and provider names must not differ only in case (IAM names ignore case).
 func (v *validator) mergedCatalog() {
-	where := map[string]string{}
+	where := map[string]*field.Path{}
 	for i, m := range v.c.Models {
-		where[m.ID] = fmt.Sprintf("models[%d]", i)
+		where[m.ID] = field.NewPath("models").Index(i)
 	}
 	for _, id := range v.c.Catalog.IDs() {
 		m, _ := v.c.Catalog.Lookup(id)
-		if p := m.InferenceProfile; p != nil && where[id] == "" {
-			if base, ok := v.c.Catalog.Lookup(p.Model); ok && where[p.Model] != "" && (base.InferenceProfile != nil || base.Provider == "") {
-				v.r.Add(where[p.Model]+".id", "keep it a foundation model with a provider, or also override "+id, "%s is the model of the built-in inference profile %s", p.Model, id)
+		if p := m.InferenceProfile; p != nil && where[id] == nil {
+			if base, ok := v.c.Catalog.Lookup(p.Model); ok && where[p.Model] != nil && (base.InferenceProfile != nil || base.Provider == "") {
+				v.err(where[p.Model].Child("id"), KindInvalid, "keep it a foundation model with a provider, or also override "+id, "%s is the model of the built-in inference profile %s", p.Model, id)
 			}
 		}
 	}
 	// Built-in spellings first, then the config's entries in file order.
 	providers := map[string]string{}
 	for _, id := range v.c.Catalog.IDs() {
-		if m, _ := v.c.Catalog.Lookup(id); where[id] == "" && m.Provider != "" {
+		if m, _ := v.c.Catalog.Lookup(id); where[id] == nil && m.Provider != "" {
 			providers[strings.ToLower(m.Provider)] = m.Provider
 		}
 	}
@@ -281,7 +288,7 @@ func (v *validator) mergedCatalog() {
 			continue
 		}
 		if prev, ok := providers[strings.ToLower(m.Provider)]; ok && prev != m.Provider {
-			v.r.Add(fmt.Sprintf("models[%d].provider", i), fmt.Sprintf("spell it %q", prev), "provider %q differs from %q only in case; IAM policy names ignore case", m.Provider, prev)
+			v.err(field.NewPath("models").Index(i).Child("provider"), KindInvalid, fmt.Sprintf("spell it %q", prev), "provider %q differs from %q only in case; IAM policy names ignore case", m.Provider, prev)
 			continue
 		}
 		providers[strings.ToLower(m.Provider)] = m.Provider
@@ -293,223 +300,319 @@ func (v *validator) modelFix(id string) string {
 }
 
 func (v *validator) modelAccounts() {
-	if len(v.c.ModelAccounts) == 0 {
-		v.r.Add("modelAccounts", "add at least one account: {name: SharedModelsA, account: \"222222222222\", regions: [us-east-1]}", "no shared model accounts")
+	root := field.NewPath("modelAccounts")
+	if len(v.c.ModelAccounts) == 0 && !v.r.Has(root.String()) {
+		v.err(root, KindRequired, "add at least one account: {name: SharedModelsA, account: \"222222222222\", regions: [us-east-1]}", "no shared model accounts")
 	}
 	names, ids := map[string]string{}, map[string]string{}
 	for i, a := range v.c.ModelAccounts {
-		p := fmt.Sprintf("modelAccounts[%d]", i)
-		if v.field(p+".name", a.Name, true) {
+		p := root.Index(i)
+		name := p.Child("name")
+		if v.field(name.String(), a.Name, true) {
 			if prev, dup := names[strings.ToLower(a.Name)]; dup {
-				v.r.Add(p+".name", "give each account a unique name", "account name %q is already used by %s (names are compared ignoring case)", a.Name, prev)
+				v.err(name, KindDuplicate, "give each account a unique name", "account name %q is already used by %s (names are compared ignoring case)", a.Name, prev)
 			}
-			names[strings.ToLower(a.Name)] = p
+			names[strings.ToLower(a.Name)] = p.String()
 		}
 		// Stack names: 128 letters, digits and hyphens, with room for a shard suffix.
 		if n := len(v.c.Org) + len(v.c.Layer) + len(a.Name) + 2 + 3; n > 128 {
-			v.r.Add(p+".name", fmt.Sprintf("shorten the account name by at least %d characters", n-128), "stack name %s-%s-%s would be over CloudFormation's 128 characters", v.c.Org, v.c.Layer, a.Name)
+			v.err(name, KindLimit, fmt.Sprintf("shorten the account name by at least %d characters", n-128), "stack name %s-%s-%s would be over CloudFormation's 128 characters", v.c.Org, v.c.Layer, a.Name)
 		}
-		v.account(p+".account", a.Account)
+		acct := p.Child("account")
+		v.account(acct.String(), a.Account)
 		if prev, dup := ids[a.Account]; dup && a.Account != "" {
-			v.r.Add(p+".account", "list each account once; put all its regions in one entry", "account %s is already listed as %s", a.Account, prev)
+			v.err(acct, KindDuplicate, "list each account once; put all its regions in one entry", "account %s is already listed as %s", a.Account, prev)
 		}
-		ids[a.Account] = p
+		ids[a.Account] = p.String()
 		partitions := map[string]bool{}
-		if v.required(p+".regions", len(a.Regions) == 0, "the regions Bedrock is called in, e.g. [us-east-1]") {
+		regions := p.Child("regions")
+		if v.required(regions.String(), len(a.Regions) == 0, "the regions Bedrock is called in, e.g. [us-east-1]") {
 			seen := map[string]bool{}
 			for j, r := range a.Regions {
-				rp := fmt.Sprintf("%s.regions[%d]", p, j)
+				rp := regions.Index(j)
 				if seen[r] {
-					v.r.Add(rp, "remove the duplicate", "region %s is listed twice", r)
+					v.err(rp, KindDuplicate, "remove the duplicate", "region %s is listed twice", r)
 				}
 				seen[r] = true
-				if v.region(rp, r, true) {
+				if v.region(rp.String(), r, true) {
 					pt, _ := catalog.Partition(r)
 					partitions[pt] = true
 				}
 			}
 		}
 		if len(partitions) > 1 {
-			v.r.Add(p+".regions", "an account lives in one partition; split the regions across accounts", "regions span partitions %s", strings.Join(slices.Sorted(maps.Keys(partitions)), " and "))
+			v.err(regions, KindInvalid, "an account lives in one partition; split the regions across accounts", "regions span partitions %s", strings.Join(slices.Sorted(maps.Keys(partitions)), " and "))
 		}
-		if v.region(p+".deployRegion", a.DeployRegion, false) && len(partitions) == 1 {
+		deploy := p.Child("deployRegion")
+		if v.region(deploy.String(), a.DeployRegion, false) && len(partitions) == 1 {
 			if pt, _ := catalog.Partition(a.DeployRegion); !partitions[pt] {
-				v.r.Add(p+".deployRegion", "use a region of the account's partition", "%s is in partition %s, the account's regions are not", a.DeployRegion, pt)
+				v.err(deploy, KindInvalid, "use a region of the account's partition", "%s is in partition %s, the account's regions are not", a.DeployRegion, pt)
 			}
 		}
-		if a.OidcProviderArn != "" && v.c.IdentityProvider.IssuerURL != "" && a.Account != "" && len(a.Regions) > 0 {
+		if a.OidcProviderArn != "" && v.c.IdentityProvider.IssuerURL != "" && a.Account != "" && len(a.Regions) > 0 && len(partitions) == 1 {
 			if want := v.c.OIDCProviderArn(a); a.OidcProviderArn != want {
-				v.r.Add(p+".oidcProviderArn", fmt.Sprintf("use %q: the provider for this issuer in this account (or remove the field to create it)", want), "%q is not the OIDC provider of issuer %s in account %s", a.OidcProviderArn, v.c.IdentityProvider.IssuerURL, a.Account)
+				v.err(p.Child("oidcProviderArn"), KindInvalid, fmt.Sprintf("use %q: the provider for this issuer in this account (or remove the field to create it)", want), "%q is not the OIDC provider of issuer %s in account %s", a.OidcProviderArn, v.c.IdentityProvider.IssuerURL, a.Account)
 			}
 		}
-		if a.StackShards < 0 || a.StackShards > 50 {
-			v.r.Add(p+".stackShards", "use 1 to 50, or remove it", "%d stack shards is out of range", a.StackShards)
-		}
-		v.limits(p+".limits", a.Limits)
 	}
 }
 
 // roleName claims a role subject name, checking case-insensitive uniqueness
 // and the role name length.
-func (v *validator) roleName(path, name string) {
-	if !v.field(path, name, true) {
+func (v *validator) roleName(path *field.Path, name string) {
+	if !v.field(path.String(), name, true) {
 		return
 	}
 	if prev, dup := v.roleOwners[strings.ToLower(name)]; dup {
-		v.r.Add(path, "rename one of them: IAM role names are unique ignoring case", "%q collides with the name at %s", name, prev)
+		v.err(path, KindDuplicate, "rename one of them: IAM role names are unique ignoring case", "%q collides with the name at %s", name, prev)
 	}
-	v.roleOwners[strings.ToLower(name)] = path
+	v.roleOwners[strings.ToLower(name)] = path.String()
 	if !naming.ValidField(v.c.Org) || !naming.ValidField(v.c.Layer) || (v.c.Capability != "" && !naming.ValidField(v.c.Capability)) {
 		return
 	}
 	err := naming.Role{Org: v.c.Org, Layer: v.c.Layer, Subject: name, Capability: v.c.CapabilityName()}.Validate()
 	var le *naming.LengthError
 	if errors.As(err, &le) {
-		v.r.Add(path, fmt.Sprintf("shorten %q by at least %d characters", name, le.Over()), "%s: %s", name, err)
+		v.err(path, KindLimit, fmt.Sprintf("shorten %q by at least %d characters", name, le.Over()), "%s: %s", name, err)
 	}
 }
 
+// tags checks the estate's tags as IAM and CloudFormation will: the
+// characters and lengths TagResource accepts, and no reserved prefix.
 func (v *validator) tags() {
-	for k, val := range v.c.Tags {
-		p := "tags." + k
+	for _, k := range slices.Sorted(maps.Keys(v.c.Tags)) {
+		val, p := v.c.Tags[k], field.NewPath("tags").Key(k)
 		switch {
+		case k == "":
+			v.err(p, KindInvalid, "give the tag a key", "empty tag key")
 		case strings.HasPrefix(strings.ToLower(k), "aws:") || strings.HasPrefix(k, "genai:"):
-			v.r.Add(p, "choose another key: aws: is reserved by AWS and genai: by this toolkit", "tag key %q uses a reserved prefix", k)
-		case len(k) > 128 || len(val) > 256:
-			v.r.Add(p, "keep keys to 128 and values to 256 characters", "tag %q is too long", k)
+			v.err(p, KindInvalid, "choose another key: aws: is reserved by AWS and genai: by this toolkit", "tag key %q uses a reserved prefix", k)
+		case len([]rune(k)) > maxTagKey:
+			v.err(p, KindLimit, fmt.Sprintf("keep keys to %d characters", maxTagKey), "tag key of %d characters is over the limit of %d", len([]rune(k)), maxTagKey)
+		case len([]rune(val)) > maxTagValue:
+			v.err(p, KindLimit, fmt.Sprintf("keep values to %d characters", maxTagValue), "tag %q has a value of %d characters, over the limit of %d", k, len([]rune(val)), maxTagValue)
+		case !tagRE.MatchString(k):
+			v.err(p, KindPattern, "use letters, digits, spaces and _ . : / = + - @ only", "tag key %q has characters AWS tags do not allow", k)
+		case !tagRE.MatchString(val):
+			v.err(p, KindPattern, "use letters, digits, spaces and _ . : / = + - @ only", "the value of tag %q has characters AWS tags do not allow: %q", k, val)
 		}
 	}
 }
 
-func (v *validator) description(path, d string) {
+func (v *validator) description(path *field.Path, d string) {
 	if len(d) > 1000 || !descriptionRE.MatchString(d) {
-		v.r.Add(path, "use at most 1000 characters of Latin-1 text", "IAM does not accept this role description (%d characters)", len(d))
+		v.err(path, KindInvalid, "use at most 1000 characters of Latin-1 text", "IAM does not accept this role description (%d characters)", len(d))
 	}
 }
 
 // roleHolder checks what use cases, groups and vendors share: the role name,
 // its description, the policy layout and the access list.
-func (v *validator) roleHolder(p, name, desc, layout string, access []Access, accessRequired bool) {
-	v.roleName(p+".name", name)
-	v.description(p+".description", desc)
-	v.layout(p+".policyLayout", layout)
-	if !accessRequired || v.required(p+".access", len(access) == 0, "the models this role may call, e.g. [{account: SharedModelsA, models: [...]}]") {
-		v.access(p+".access", access)
+func (v *validator) roleHolder(p *field.Path, name, desc, layout string, access []Access, accessRequired bool) {
+	v.roleName(p.Child("name"), name)
+	v.description(p.Child("description"), desc)
+	v.layout(p.Child("policyLayout"), layout)
+	if !accessRequired || v.required(p.Child("access").String(), len(access) == 0, "the models this role may call, e.g. [{account: SharedModelsA, models: [...]}]") {
+		v.access(p.Child("access"), access)
 	}
 }
 
-func (v *validator) layout(path, l string) {
+func (v *validator) layout(path *field.Path, l string) {
 	if l != "" && l != PerProvider && l != MultiModel {
-		v.r.Add(path, DidYouMean(l, []string{PerProvider, MultiModel}, "use perProvider or multiModel"), "unknown policy layout %q", l)
+		v.err(path, KindEnum, DidYouMean(l, []string{PerProvider, MultiModel}, "use perProvider or multiModel"), "unknown policy layout %q", l)
 	}
 }
 
 func (v *validator) useCases() {
 	owners := map[string]string{}
+	root := field.NewPath("useCases")
 	for i, u := range v.c.UseCases {
-		p := fmt.Sprintf("useCases[%d]", i)
+		p := root.Index(i)
 		v.roleHolder(p, u.Name, u.Description, u.PolicyLayout, u.Access, false)
-		if v.required(p+".subjects", len(u.Subjects) == 0, "the token sub values of this use case, e.g. [usecase-a]") {
-			v.claims(p+".subjects", u.Subjects, owners, fmt.Sprintf("use case %s (%s)", u.Name, p))
+		if v.required(p.Child("subjects").String(), len(u.Subjects) == 0, "the token sub values of this use case, e.g. [usecase-a]") {
+			v.claims(p.Child("subjects"), u.Subjects, owners, fmt.Sprintf("use case %s (%s)", u.Name, p))
 		}
 	}
-	if len(v.c.UseCases) == 0 {
-		v.r.Add("useCases", "add a use case: {name: UseCaseA, subjects: [usecase-a], access: [...]}", "no use cases")
+	if len(v.c.UseCases) == 0 && !v.r.Has(root.String()) {
+		v.err(root, KindRequired, "add a use case: {name: UseCaseA, subjects: [usecase-a], access: [...]}", "no use cases")
 	}
 }
 
+// groups checks the domain roles. A member that names no use case gets no
+// "did you mean": use cases are principals, and a near miss would grant
+// the wrong one. When the use cases themselves are broken (a misspelled
+// useCases key, say), members are not checked at all: that one error
+// explains them.
 func (v *validator) groups() {
 	var names []string
 	for _, u := range v.c.UseCases {
 		names = append(names, u.Name)
 	}
+	useCasesBroken := v.r.Has("useCases")
 	for i, g := range v.c.Groups {
-		p := fmt.Sprintf("groups[%d]", i)
+		p := field.NewPath("groups").Index(i)
 		v.roleHolder(p, g.Name, g.Description, g.PolicyLayout, g.Access, true)
-		if v.required(p+".members", len(g.Members) == 0, "the use cases sharing this role, e.g. [UseCaseB, UseCaseC]") {
-			seen := map[string]bool{}
-			for j, m := range g.Members {
-				mp := fmt.Sprintf("%s.members[%d]", p, j)
-				switch {
-				case seen[m]:
-					v.r.Add(mp, "remove the duplicate", "%q is listed twice", m)
-				case !slices.Contains(names, m):
-					v.r.Add(mp, DidYouMean(m, names, "add the use case under useCases first"), "unknown use case %q", m)
-				}
-				seen[m] = true
+		members := p.Child("members")
+		if !v.required(members.String(), len(g.Members) == 0, "the use cases sharing this role, e.g. [UseCaseB, UseCaseC]") {
+			continue
+		}
+		seen := map[string]bool{}
+		for j, m := range g.Members {
+			mp := members.Index(j)
+			switch {
+			case seen[m]:
+				v.err(mp, KindDuplicate, "remove the duplicate", "%q is listed twice", m)
+			case useCasesBroken:
+			case !slices.Contains(names, m):
+				v.err(mp, KindReference, "name a use case defined under useCases (names are exact: no close match is suggested, as that would grant another use case): "+listSome(names, 10), "unknown use case %q", m)
 			}
+			seen[m] = true
 		}
 	}
+}
+
+// listSome lists up to n names, and says how many more there are.
+func listSome(names []string, n int) string {
+	if len(names) == 0 {
+		return "none is defined"
+	}
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }
 
 func (v *validator) vendors() {
 	ids := map[string]string{}
 	for i, vd := range v.c.Vendors {
-		p := fmt.Sprintf("vendors[%d]", i)
+		p := field.NewPath("vendors").Index(i)
 		v.roleHolder(p, vd.Name, vd.Description, vd.PolicyLayout, vd.Access, true)
-		if v.required(p+".principal", vd.Principal == "", "the vendor's account id, e.g. \"999999999999\", or its role ARN") {
-			if accountRE.MatchString(vd.Principal) {
-				v.account(p+".principal", vd.Principal)
-			} else if !principalRE.MatchString(vd.Principal) {
-				v.r.Add(p+".principal", "use a quoted 12-digit account id or arn:aws:iam::<account>:role/<name>; never a wildcard", "%q is not an account id or IAM role ARN", vd.Principal)
+		principal := p.Child("principal")
+		if v.required(principal.String(), vd.Principal == "", "the vendor's account id, e.g. \"999999999999\", or its role ARN") {
+			switch m := principalRE.FindStringSubmatch(vd.Principal); {
+			case accountRE.MatchString(vd.Principal):
+				v.account(principal.String(), vd.Principal)
+				v.rootPrincipal(principal, vd.Principal)
+			case m == nil:
+				v.err(principal, KindPattern, "use a quoted 12-digit account id or arn:aws:iam::<account>:role/<name>; never a wildcard", "%q is not an account id or IAM role ARN", vd.Principal)
+			case m[3] == "root":
+				v.rootPrincipal(principal, m[2])
 			}
 		}
-		if v.required(p+".externalId", vd.ExternalID == "", "the external id agreed with the vendor") {
+		ext := p.Child("externalId")
+		if v.required(ext.String(), vd.ExternalID == "", "the external id agreed with the vendor") {
 			if n := len(vd.ExternalID); n < 2 || n > 1224 || !externalIDRE.MatchString(vd.ExternalID) {
-				v.r.Add(p+".externalId", "use 2 to 1224 characters of letters, digits and +=,.@:/-_", "external id is not valid for sts:ExternalId (%d characters)", len(vd.ExternalID))
+				v.err(ext, KindPattern, "use 2 to 1224 characters of letters, digits and +=,.@:/-_", "external id is not valid for sts:ExternalId (%d characters)", len(vd.ExternalID))
 			} else if prev, dup := ids[vd.ExternalID]; dup {
-				v.r.Add(p+".externalId", "give every vendor its own external id: a shared one defeats its purpose", "external id is already used by %s", prev)
+				v.err(ext, KindDuplicate, "give every vendor its own external id: a shared one defeats its purpose", "external id is already used by %s", prev)
 			}
 			ids[vd.ExternalID] = "vendor " + vd.Name
 		}
 	}
 }
 
-func (v *validator) access(path string, list []Access) {
+// rootPrincipal warns that trusting a whole account lets any of its
+// principals with sts:AssumeRole permission assume the vendor's role.
+func (v *validator) rootPrincipal(p *field.Path, account string) {
+	v.r.Warn(p, KindSecurity, "name the vendor's role instead: arn:aws:iam::"+account+":role/<name> (ask the vendor for it)",
+		"the whole account %s is trusted: any principal in it that may call sts:AssumeRole can assume this role", account)
+}
+
+func (v *validator) access(path *field.Path, list []Access) {
 	var accounts []string
 	for _, a := range v.c.ModelAccounts {
 		accounts = append(accounts, a.Name)
 	}
+	// A broken modelAccounts or models key explains every reference into it.
+	accountsBroken, modelsBroken := v.r.Has("modelAccounts"), v.r.HasUnder("models")
 	for i, a := range list {
-		p := fmt.Sprintf("%s[%d]", path, i)
+		p := path.Index(i)
 		acct, ok := v.c.Account(a.Account)
-		if a.Account == "" {
-			v.r.Add(p+".account", "name one of the modelAccounts: "+strings.Join(accounts, ", "), "required field is missing")
-		} else if !ok {
-			v.r.Add(p+".account", DidYouMean(a.Account, accounts, "name one of the modelAccounts: "+strings.Join(accounts, ", ")), "unknown model account %q", a.Account)
+		switch {
+		case a.Account == "":
+			v.err(p.Child("account"), KindRequired, "name one of the modelAccounts: "+strings.Join(accounts, ", "), "required field is missing")
+		case !ok && !accountsBroken:
+			// Accounts are places, not principals: a suggestion grants no one else.
+			v.err(p.Child("account"), KindReference, DidYouMean(a.Account, accounts, "name one of the modelAccounts: "+strings.Join(accounts, ", ")), "unknown model account %q", a.Account)
 		}
 		regions := a.Regions
 		for j, r := range a.Regions {
-			rp := fmt.Sprintf("%s.regions[%d]", p, j)
-			if v.region(rp, r, true) && ok && !slices.Contains(acct.Regions, r) {
-				v.r.Add(rp, fmt.Sprintf("add %s to account %s's regions, or use one of %s", r, acct.Name, strings.Join(acct.Regions, ", ")), "account %s does not list region %s", acct.Name, r)
+			rp := p.Child("regions").Index(j)
+			if v.region(rp.String(), r, true) && ok && !slices.Contains(acct.Regions, r) {
+				v.err(rp, KindInvalid, fmt.Sprintf("add %s to account %s's regions, or use one of %s", r, acct.Name, strings.Join(acct.Regions, ", ")), "account %s does not list region %s", acct.Name, r)
 			}
 		}
 		if len(regions) == 0 {
 			regions = acct.Regions
 		}
-		if !v.required(p+".models", len(a.Models) == 0, "the model ids to grant, e.g. [anthropic.claude-3-haiku-20240307-v1:0]") {
+		models := p.Child("models")
+		if !v.required(models.String(), len(a.Models) == 0, "the model ids to grant, e.g. [anthropic.claude-3-haiku-20240307-v1:0]") {
 			continue
 		}
 		seen := map[string]bool{}
 		for j, id := range a.Models {
-			mp := fmt.Sprintf("%s.models[%d]", p, j)
+			mp := models.Index(j)
 			m, known := v.c.Catalog.Lookup(id)
 			switch {
 			case seen[id]:
-				v.r.Add(mp, "remove the duplicate", "model %q is listed twice", id)
+				v.err(mp, KindDuplicate, "remove the duplicate", "model %q is listed twice", id)
 			case strings.ContainsAny(id, "*?"):
-				v.r.Add(mp, "list each model id explicitly: wildcards grant models nobody reviewed", "wildcard %q in a model grant", id)
-			case !known:
-				v.r.Add(mp, v.modelFix(id), "unknown model %q", id)
-			case m.InferenceProfile != nil:
+				v.err(mp, KindInvalid, "list each model id explicitly: wildcards grant models nobody reviewed", "wildcard %q in a model grant", id)
+			case !known && !modelsBroken:
+				v.err(mp, KindReference, v.modelFix(id), "unknown model %q", id)
+			case known && m.InferenceProfile != nil:
 				for _, r := range regions {
 					if !slices.Contains(m.InferenceProfile.Regions, r) {
-						v.r.Add(mp, fmt.Sprintf("limit this entry with `regions:` to some of %s, or use a profile for %s", strings.Join(m.InferenceProfile.Regions, ", "), r), "inference profile %q cannot be called from %s", id, r)
+						v.err(mp, KindInvalid, fmt.Sprintf("limit this entry with `regions:` to some of %s, or use a profile for %s", strings.Join(m.InferenceProfile.Regions, ", "), r), "inference profile %q cannot be called from %s", id, r)
+						break
 					}
 				}
 			}
 			seen[id] = true
+		}
+	}
+}
+
+// deployRegions rejects ARNs that CloudFormation would reject at deploy time
+// because they live in another region than the stack that uses them.
+func (v *validator) deployRegions() {
+	if g := v.c.Central.Gateway; g != nil && g.CertificateArn != "" && v.c.Central.Region != "" {
+		v.sameRegion(field.NewPath("central", "gateway", "certificateArn"), g.CertificateArn, v.c.Central.Region, "central.region", "an ALB listener takes ACM certificates of its own region only; request or import the certificate in "+v.c.Central.Region)
+	}
+	if r := v.c.RAG; r != nil && r.Image.Repository != "" && r.Region != "" {
+		v.sameRegion(field.NewPath("rag", "image", "repository"), r.Image.Repository, r.Region, "rag.region", "a Lambda function runs images from an ECR repository of its own region only; replicate the repository to "+r.Region)
+	}
+}
+
+func (v *validator) sameRegion(p *field.Path, arn, region, regionPath, fix string) {
+	m := arnRegionRE.FindStringSubmatch(arn)
+	if m == nil || m[1] == region || v.r.Has(p.String()) || v.r.Has(regionPath) {
+		return
+	}
+	v.err(p, KindInvalid, fix, "the ARN is in region %s, the stack in %s (%s)", m[1], region, regionPath)
+}
+
+// warnings reports what the config allows but weakens the estate; synth
+// flags the same, and estatectl validate shows them before any synth.
+func (v *validator) warnings() {
+	g := v.c.Central.Gateway
+	if g == nil {
+		return
+	}
+	p := field.NewPath("central", "gateway")
+	if g.AllowPlainHTTP {
+		v.r.Warn(p.Child("allowPlainHttp"), KindSecurity, "remove allowPlainHttp: HTTP then only redirects to HTTPS", "the gateway also serves plain HTTP: tokens and prompts cross the network unencrypted")
+	}
+	if !g.InternetFacing {
+		return
+	}
+	if len(g.IngressCidrs) == 0 {
+		v.r.Warn(p.Child("internetFacing"), KindSecurity, "list the networks that may call the gateway in ingressCidrs", "the internet-facing load balancer admits the whole internet (ingressCidrs defaults to 0.0.0.0/0)")
+	}
+	for i, c := range g.IngressCidrs {
+		if _, n, err := net.ParseCIDR(c); err == nil {
+			if ones, _ := n.Mask.Size(); ones == 0 {
+				v.r.Warn(p.Child("ingressCidrs").Index(i), KindSecurity, "list the networks that may call the gateway instead of "+c, "the internet-facing load balancer admits the whole internet (%s)", c)
+			}
 		}
 	}
 }

@@ -33,7 +33,11 @@ const (
 	ManagedBy      = "genai-estate"
 )
 
-var fieldRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
+// FieldPattern is the regular expression of a name field; the config's
+// JSON Schema and loader take it from here.
+const FieldPattern = `^[A-Za-z][A-Za-z0-9]*$`
+
+var fieldRE = regexp.MustCompile(FieldPattern)
 
 // ValidField reports whether s may be used as a name field.
 func ValidField(s string) bool { return fieldRE.MatchString(s) }

@@ -1,0 +1,364 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/acme/genai-estate/config/field"
+	"github.com/acme/genai-estate/internal/naming"
+)
+
+// A field's declaration lives in its struct tags, read by both the JSON
+// Schema generator (schema.go) and the loader (this file), so the two cannot
+// disagree:
+//
+//	required:"true"       the key must be present and not empty
+//	pattern:"name"        a named pattern (see patterns) or a regular expression
+//	enum:"a,b"            the allowed values (strings or whole numbers)
+//	minimum:"1"           the smallest allowed number
+//	maximum:"100"         the largest allowed number
+//	default:"1024"        the value SetDefaults writes when the key is absent
+//
+// Validation code keeps the rules that involve more than one field.
+
+// pattern is a named regular expression with the words that explain it.
+type pattern struct {
+	expr    string
+	re      *regexp.Regexp
+	explain func(s string) (problem, fix string)
+}
+
+// patterns are the named patterns struct tags refer to.
+var patterns = map[string]*pattern{
+	"name": {expr: naming.FieldPattern, explain: func(s string) (string, string) {
+		return fmt.Sprintf("%q cannot be used in IAM names: names must stay machine-parsable, so hyphens are reserved as separators", s),
+			"use " + naming.FieldRule + ", e.g. " + suggestField(s)
+	}},
+	"account": {expr: `^[0-9]{12}$`, explain: func(s string) (string, string) {
+		return fmt.Sprintf("%q is not a 12-digit account id", s), "use the 12 digits of the account id, e.g. \"123456789012\""
+	}},
+}
+
+func init() {
+	for _, p := range patterns {
+		p.re = regexp.MustCompile(p.expr)
+	}
+}
+
+// decl is one field's parsed declaration.
+type decl struct {
+	index    int
+	name     string
+	doc      string
+	required bool
+	pattern  *pattern
+	enum     []string
+	min, max *float64
+	def      string
+	hasDef   bool
+}
+
+var decls sync.Map // reflect.Type -> []decl
+
+// declsOf returns the declarations of a struct type's YAML fields.
+func declsOf(t reflect.Type) []decl {
+	if d, ok := decls.Load(t); ok {
+		return d.([]decl)
+	}
+	var out []decl
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name := yamlName(f)
+		if name == "" {
+			continue
+		}
+		d := decl{index: i, name: name, doc: f.Tag.Get("doc"), required: f.Tag.Get("required") == "true"}
+		if p := f.Tag.Get("pattern"); p != "" {
+			if d.pattern = patterns[p]; d.pattern == nil {
+				d.pattern = &pattern{expr: p, re: regexp.MustCompile(p)}
+			}
+		}
+		if e := f.Tag.Get("enum"); e != "" {
+			d.enum = strings.Split(e, ",")
+		}
+		d.min, d.max = number(f, "minimum"), number(f, "maximum")
+		d.def, d.hasDef = f.Tag.Lookup("default")
+		out = append(out, d)
+	}
+	decls.Store(t, out)
+	return out
+}
+
+func number(f reflect.StructField, tag string) *float64 {
+	s, ok := f.Tag.Lookup(tag)
+	if !ok {
+		return nil
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		panic(fmt.Sprintf("config: %s:%q of %s is not a number", tag, s, f.Name))
+	}
+	return &n
+}
+
+// present reports whether the file sets path (to something other than null).
+// A config built in Go has no positions: there, a zero value is unset.
+func (c *Config) present(path *field.Path, v reflect.Value) bool {
+	if c.Pos == nil {
+		return !v.IsZero()
+	}
+	p, ok := c.Pos[path.String()]
+	return ok && p.Tag != "!!null"
+}
+
+// walk calls visit for every declared field of every struct in v, depth
+// first, with the field's path. It descends only into values that are set.
+func walk(v reflect.Value, path *field.Path, visit func(d decl, fv reflect.Value, p *field.Path) bool) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			walk(v.Elem(), path, visit)
+		}
+	case reflect.Struct:
+		for _, d := range declsOf(v.Type()) {
+			fv, p := v.Field(d.index), path.Child(d.name)
+			if visit(d, fv, p) {
+				walk(fv, p, visit)
+			}
+		}
+	case reflect.Slice:
+		if k := v.Type().Elem().Kind(); k == reflect.Struct || k == reflect.Pointer {
+			for i := 0; i < v.Len(); i++ {
+				walk(v.Index(i), path.Index(i), visit)
+			}
+		}
+	case reflect.Map:
+		if k := v.Type().Elem().Kind(); k == reflect.Struct || k == reflect.Pointer {
+			keys := v.MapKeys()
+			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+			for _, k := range keys {
+				walk(v.MapIndex(k), path.Key(k.String()), visit)
+			}
+		}
+	}
+}
+
+// SetDefaults writes each declared default (a `default` struct tag) where
+// the file leaves the field unset, then the defaults that types still fill
+// by hand. An explicit value, 0 included, is never replaced: it is
+// validated like any other.
+func SetDefaults(c *Config) {
+	walk(reflect.ValueOf(c).Elem(), nil, func(d decl, fv reflect.Value, p *field.Path) bool {
+		if d.hasDef && !c.present(p, fv) {
+			setDefault(fv, d.def)
+		}
+		return true
+	})
+	if g := c.Central.Gateway; g != nil {
+		keepExplicit(c, reflect.ValueOf(g).Elem(), field.NewPath("central", "gateway"), g.Defaults)
+	}
+	if c.RAG != nil {
+		// RAG.Defaults still reads 0 as unset; its fields have no default tags yet.
+		c.RAG.Defaults()
+	}
+}
+
+// keepExplicit runs a hand-written Defaults method that reads 0 as unset,
+// then puts back every value the file set, so that an explicit 0 stays 0.
+func keepExplicit(c *Config, v reflect.Value, path *field.Path, fill func()) {
+	before := reflect.New(v.Type()).Elem()
+	before.Set(v)
+	fill()
+	var restore func(before, v reflect.Value, path *field.Path)
+	restore = func(before, v reflect.Value, path *field.Path) {
+		for _, d := range declsOf(v.Type()) {
+			fv, p := v.Field(d.index), path.Child(d.name)
+			switch {
+			case fv.Kind() == reflect.Struct:
+				restore(before.Field(d.index), fv, p)
+			case c.present(p, before.Field(d.index)):
+				fv.Set(before.Field(d.index))
+			}
+		}
+	}
+	restore(before, v, path)
+}
+
+// setDefault parses a default tag into a field; a malformed tag is a
+// programming error that TestDefaultsAreValid catches.
+func setDefault(fv reflect.Value, def string) {
+	switch fv.Kind() {
+	case reflect.Pointer:
+		if fv.IsNil() {
+			fv.Set(reflect.New(fv.Type().Elem()))
+		}
+		setDefault(fv.Elem(), def)
+	case reflect.String:
+		fv.SetString(def)
+	case reflect.Int:
+		n, err := strconv.Atoi(def)
+		if err != nil {
+			panic("config: default " + def + " is not a whole number")
+		}
+		fv.SetInt(int64(n))
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(def, 64)
+		if err != nil {
+			panic("config: default " + def + " is not a number")
+		}
+		fv.SetFloat(f)
+	case reflect.Bool:
+		fv.SetBool(def == "true")
+	default:
+		panic("config: no default for " + fv.Type().String())
+	}
+}
+
+// defaultValue is a default tag as the JSON Schema writes it.
+func defaultValue(t reflect.Type, def string) any {
+	v := reflect.New(t).Elem()
+	setDefault(v, def)
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	return v.Interface()
+}
+
+// checkNumbers enforces minimum, maximum and numeric enums on the numbers
+// the file sets. It runs before defaults, so that an explicit 0 is judged
+// as 0, not as "use the default".
+func checkNumbers(c *Config, r *Reporter) {
+	walk(reflect.ValueOf(c).Elem(), nil, func(d decl, fv reflect.Value, p *field.Path) bool {
+		if d.min == nil && d.max == nil && (d.enum == nil || !isNumber(fv.Type())) {
+			return true
+		}
+		each(fv, p, func(x reflect.Value, p *field.Path) {
+			if !isNumber(x.Type()) || (c.Pos != nil && !c.present(p, x)) {
+				return
+			}
+			n := x.Convert(reflect.TypeFor[float64]()).Float()
+			s := strconv.FormatFloat(n, 'f', -1, 64)
+			switch {
+			case d.enum != nil && !slices.Contains(d.enum, s):
+				r.AddAt(p, KindEnum, "use one of "+strings.Join(d.enum, ", "), "%s is not one of %s", s, strings.Join(d.enum, ", "))
+			case d.min != nil && n < *d.min, d.max != nil && n > *d.max:
+				r.AddAt(p, KindRange, rangeFix(d), "%s is out of range (%s)", s, rangeText(d))
+			}
+		})
+		return true
+	})
+}
+
+// checkDeclared enforces required, pattern and string enums. It runs after
+// the validation code, whose messages are more specific where both apply
+// (the Reporter keeps one error per path), and does not look inside what is
+// absent or already wrong.
+func checkDeclared(c *Config, r *Reporter) {
+	walk(reflect.ValueOf(c).Elem(), nil, func(d decl, fv reflect.Value, p *field.Path) bool {
+		key := p.String()
+		if r.HasUnder(key) {
+			return false
+		}
+		set := c.present(p, fv)
+		if d.required && (!set || isEmpty(fv)) {
+			if r.covered[key] {
+				return false
+			}
+			name, doc := d.name, strings.TrimSuffix(d.doc, ".")
+			problem := "required field is missing"
+			if set {
+				problem = "required field is empty"
+			}
+			r.AddAt(p, KindRequired, fmt.Sprintf("add `%s:` (%s)", name, lowerFirst(doc)), "%s", problem)
+			return false
+		}
+		if !set {
+			return false
+		}
+		each(fv, p, func(x reflect.Value, p *field.Path) {
+			if x.Kind() != reflect.String {
+				return
+			}
+			s := x.String()
+			switch {
+			case d.pattern != nil && !d.pattern.re.MatchString(s):
+				problem, fix := fmt.Sprintf("%q does not match %s", s, d.pattern.expr), "use a value matching "+d.pattern.expr
+				if d.pattern.explain != nil {
+					problem, fix = d.pattern.explain(s)
+				}
+				r.AddAt(p, KindPattern, fix, "%s", problem)
+			case d.enum != nil && !slices.Contains(d.enum, s):
+				r.AddAt(p, KindEnum, DidYouMean(s, d.enum, "use one of "+strings.Join(d.enum, ", ")), "unknown value %q", s)
+			}
+		})
+		return true
+	})
+}
+
+// each applies f to a scalar field, or to each element of a list of scalars.
+func each(fv reflect.Value, p *field.Path, f func(reflect.Value, *field.Path)) {
+	for fv.Kind() == reflect.Pointer {
+		if fv.IsNil() {
+			return
+		}
+		fv = fv.Elem()
+	}
+	if fv.Kind() == reflect.Slice {
+		for i := 0; i < fv.Len(); i++ {
+			each(fv.Index(i), p.Index(i), f)
+		}
+		return
+	}
+	f(fv, p)
+}
+
+func isNumber(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Int || t.Kind() == reflect.Float64
+}
+
+func isEmpty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String, reflect.Slice, reflect.Map:
+		return v.Len() == 0
+	case reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
+}
+
+func rangeText(d decl) string {
+	f := func(n *float64) string { return strconv.FormatFloat(*n, 'f', -1, 64) }
+	switch {
+	case d.min != nil && d.max != nil:
+		return f(d.min) + " to " + f(d.max)
+	case d.min != nil:
+		return "at least " + f(d.min)
+	}
+	return "at most " + f(d.max)
+}
+
+func rangeFix(d decl) string {
+	fix := "use a value " + strings.Replace(rangeText(d), "at ", "of at ", 1)
+	if d.min != nil && d.max != nil {
+		fix = "use a value from " + rangeText(d)
+	}
+	if d.hasDef {
+		fix += ", or remove the key for the default " + d.def
+	}
+	return fix
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return "see the config reference"
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
