@@ -27,6 +27,7 @@ func TestRun(t *testing.T) {
 	gain := filepath.Join(t.TempDir(), "gain.yaml")
 	assert.NoError(t, os.WriteFile(gain, []byte(strings.Replace(string(data), "models: [meta.llama3-70b-instruct-v1:0]", "models: [meta.llama3-70b-instruct-v1:0, meta.llama3-8b-instruct-v1:0]", 1)), 0o644))
 	const example = "../../config/usecases.yaml"
+	const warn = "../../config/testdata/valid/gateway-open-to-the-internet.yaml"
 
 	tests := []struct {
 		name     string
@@ -34,7 +35,7 @@ func TestRun(t *testing.T) {
 		code     int
 		out, err string
 	}{
-		{"example is valid", []string{"validate", "-c", "../../config/usecases.yaml"}, 0, "ok: 3 model accounts, 8 roles, 10 managed policies", ""},
+		{"example is valid", []string{"validate", "-c", "../../config/usecases.yaml"}, 0, "ok: 3 model accounts, 8 roles, ", "warning: vendors[0].principal"},
 		{"located error", []string{"validate", "-c", bad}, 1, "", bad + ":" + strconv.Itoa(line) + ":1: layr: unknown field \"layr\"\n    fix: did you mean \"layer\"?"},
 		{"missing file", []string{"validate", "-c", "nope.yaml"}, 1, "", "nope.yaml"},
 		{"schema", []string{"schema"}, 0, `"additionalProperties": false`, ""},
@@ -54,6 +55,19 @@ func TestRun(t *testing.T) {
 		{"plan needs both sides", []string{"plan", "-base", example}, 2, "", "plan needs -base and -head"},
 		{"diagram", []string{"diagram", example}, 0, "```mermaid\nflowchart LR\n", ""},
 		{"diagram detail is checked", []string{"diagram", "-detail", "some", example}, 2, "", `"some" is not auto, full or summary`},
+		{"-h", []string{"-h"}, 0, "usage:", ""},
+		{"--help", []string{"--help"}, 0, "usage:", ""},
+		{"help", []string{"help"}, 0, "usage:", ""},
+		{"help of a command", []string{"validate", "--help"}, 0, "usage:", ""},
+		{"--version", []string{"--version"}, 0, "estatectl ", ""},
+		{"version", []string{"version"}, 0, "(go1.", ""},
+		{"flags after the argument", []string{"matrix", example, "-json"}, 0, `"subject": "usecase-d-batch"`, ""},
+		{"matrix -o json", []string{"matrix", "-o", "json", example}, 0, `"subject": "usecase-d-batch"`, ""},
+		{"-o is checked", []string{"validate", "-o", "yaml", "-c", example}, 2, "", `-o "yaml": use text or json`},
+		{"validate as JSON", []string{"validate", "-json", "-c", example}, 0, `"valid": true`, ""},
+		{"validate -o json of an invalid config", []string{"validate", "-c", bad, "-o", "json"}, 1, `"kind": "unknown"`, ""},
+		{"warnings do not fail validate", []string{"validate", "-c", warn}, 0, "ok: 1 model accounts, 1 roles, 1 managed policies (2 warnings)", "warning: central.gateway.allowPlainHttp"},
+		{"warnings in JSON", []string{"validate", "-json", "-c", warn}, 0, `"severity": "warning"`, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +110,7 @@ func TestSchemaValidates(t *testing.T) {
 		{"unknown region", strings.Replace(string(data), "regions: [us-east-1, us-west-2]", "regions: [us-east-1, us-wset-2]", 1), false},
 		{"bad layout", strings.Replace(string(data), "policyLayout: multiModel", "policyLayout: multimodel", 1), false},
 	}
+	tests = append(tests, agreement(t, string(data))...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if !tc.valid {
@@ -113,6 +128,9 @@ func TestSchemaValidates(t *testing.T) {
 			} else {
 				assert.Error(t, err)
 			}
+			// The loader agrees with the schema.
+			_, err = config.Parse("estate.yaml", []byte(tc.yaml))
+			assert.Equal(t, tc.valid, err == nil, "loader: %v", err)
 		})
 	}
 }
@@ -123,5 +141,31 @@ func BenchmarkValidateExample(b *testing.B) {
 		if run([]string{"validate", "-c", "../../config/usecases.yaml"}, io.Discard, io.Discard) != 0 {
 			b.Fatal("invalid")
 		}
+	}
+}
+
+// agreement: the cases where the schema and the loader once disagreed
+// (issue 11). Both take them from the same struct tags now.
+func agreement(t *testing.T, example string) []struct {
+	name  string
+	yaml  string
+	valid bool
+} {
+	replace := func(old, new string) string {
+		require.Contains(t, example, old)
+		return strings.Replace(example, old, new, 1)
+	}
+	i := strings.Index(example, "\nuseCases:")
+	j := strings.Index(example, "\ngroups:")
+	require.True(t, i > 0 && j > i, "the example lists useCases before groups")
+	return []struct {
+		name  string
+		yaml  string
+		valid bool
+	}{
+		{"hyphen in modelAccounts[].name", strings.ReplaceAll(example, "SharedModelsA", "Shared-Models-A"), false},
+		{"hyphen in identityProvider.name", replace("name: Okta", "name: Okta-Prod"), false},
+		{"cpu 1000", replace("cpu: 1024", "cpu: 1000"), false},
+		{"missing useCases", example[:i+1] + example[j+1:], false},
 	}
 }
