@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/acme/genai-estate/internal/arn"
 )
 
 // RAG configures the RAG agent's base stack (documents, vectors, metadata,
@@ -29,6 +31,8 @@ type RAG struct {
 	// The index stores these keys as non-filterable metadata: chunk text and
 	// a knowledge base's keys would overflow the 2 KB filterable budget.
 	NonFilterableMetadataKeys []string  `yaml:"nonFilterableMetadataKeys,omitempty" doc:"Vector metadata keys stored but not filterable (1-10 keys, 1-63 characters each). Changing them replaces the index. Default content, AMAZON_BEDROCK_TEXT, AMAZON_BEDROCK_METADATA."`
+	KMSKeyArn                 string    `yaml:"kmsKeyArn,omitempty" doc:"Customer-managed KMS key (ARN, in rag.region) for the documents bucket, the table, the vector bucket and the RAG log groups; its key policy must admit CloudWatch Logs and S3 Vectors (see the README). Default: AWS-managed encryption."`
+	CreateKMSKey              bool      `yaml:"createKmsKey,omitempty" doc:"Create that key in the base stack (rotation on, retained). Not with kmsKeyArn."`
 	Image                     RAGImage  `yaml:"image" doc:"The agent's container image." required:"true"`
 	Lambda                    RAGLambda `yaml:"lambda,omitempty" doc:"Function settings."`
 	API                       RAGAPI    `yaml:"api,omitempty" doc:"API Gateway settings."`
@@ -168,6 +172,7 @@ func (v *validator) rag() {
 		v.r.Add("rag.lambda.timeoutSeconds", "use 1 to 900", "%d s is outside Lambda's range", ts)
 	}
 	v.ragTimeout(r)
+	v.kmsKeyChoice("rag", r.KMSKeyArn, r.CreateKMSKey, r.Region)
 	v.ragMetadataKeys(r.NonFilterableMetadataKeys)
 	if id := r.KnowledgeBaseID; id != "" && !knowledgeBaseIDRE.MatchString(id) {
 		v.r.Add("rag.knowledgeBaseId", "use the knowledge base id (up to 10 letters and digits, e.g. ABCDE12345), not its name or ARN", "%q is not a knowledge base id", id)
@@ -250,5 +255,22 @@ func (v *validator) ragMetadataKeys(keys []string) {
 			v.r.Add(p, "list each key once", "%q is listed twice", k)
 		}
 		seen[k] = true
+	}
+}
+
+// kmsKeyChoice checks an imported key ARN (its shape, and that it is in the
+// region of the resources it encrypts: S3, DynamoDB and CloudWatch Logs take
+// keys of their own region only) and that a key is not also created.
+func (v *validator) kmsKeyChoice(p, keyArn string, create bool, region string) {
+	if keyArn == "" {
+		return
+	}
+	if a, err := arn.Parse(keyArn); err != nil || a.Service != "kms" || !accountRE.MatchString(a.Account) || len(a.Resource) <= len("key/") || !strings.HasPrefix(a.Resource, "key/") {
+		v.r.Add(p+".kmsKeyArn", "use arn:aws:kms:<region>:<account>:key/<key-id> (a key ARN, not an alias)", "%q is not a KMS key ARN", keyArn)
+	} else if region != "" && a.Region != region {
+		v.r.Add(p+".kmsKeyArn", fmt.Sprintf("use a key in %s: S3, DynamoDB and CloudWatch Logs take keys of their own region only", region), "the key is in %s, the resources in %s", a.Region, region)
+	}
+	if create {
+		v.r.Add(p+".createKmsKey", "keep kmsKeyArn (import a key) or createKmsKey (create one), not both", "both kmsKeyArn and createKmsKey are set")
 	}
 }

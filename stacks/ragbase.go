@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3vectors"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -16,6 +17,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/catalog"
 	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/iampolicy"
@@ -38,6 +40,9 @@ type RAGBaseStack struct {
 	AppRole      awsiam.Role
 	// KnowledgeBaseRole is nil unless the config enables a knowledge base.
 	KnowledgeBaseRole awsiam.Role
+	// Key is the customer-managed key of the RAG data and log groups, nil
+	// when AWS-managed encryption is used.
+	Key awskms.IKey
 
 	prefix, partition string
 }
@@ -59,7 +64,7 @@ func KnowledgeBaseArn(partition string, r *config.RAG) string {
 	if r.KnowledgeBaseID == "" {
 		return ""
 	}
-	return fmt.Sprintf("arn:%s:bedrock:%s:%s:knowledge-base/%s", partition, r.Region, r.Account, r.KnowledgeBaseID)
+	return arn.Bedrock(partition, r.Region, r.Account, "knowledge-base", r.KnowledgeBaseID)
 }
 
 // GSI1 indexes documents by status: STATUS#<status> / <created_at>.
@@ -76,6 +81,14 @@ func NewRAGBaseStack(scope constructs.Construct, id string, props *RAGBaseStackP
 	part, _ := catalog.Partition(r.Region)
 	s := &RAGBaseStack{Stack: awscdk.NewStack(scope, jsii.String(id), &sp), prefix: r.DocumentsPrefix, partition: part}
 	retain := awscdk.RemovalPolicy_RETAIN
+	s.Key = s.key(r)
+	bucketEnc, tableEnc := awss3.BucketEncryption_S3_MANAGED, awsdynamodb.TableEncryption_AWS_MANAGED
+	var vectorEnc *awss3vectors.CfnVectorBucket_EncryptionConfigurationProperty
+	var bucketKey *bool
+	if s.Key != nil {
+		bucketEnc, tableEnc, bucketKey = awss3.BucketEncryption_KMS, awsdynamodb.TableEncryption_CUSTOMER_MANAGED, jsii.Bool(true)
+		vectorEnc = &awss3vectors.CfnVectorBucket_EncryptionConfigurationProperty{SseType: jsii.String("aws:kms"), KmsKeyArn: s.Key.KeyArn()}
+	}
 
 	logs := awss3.NewBucket(s.Stack, jsii.String("AccessLogs"), &awss3.BucketProps{
 		Encryption: awss3.BucketEncryption_S3_MANAGED, BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
@@ -85,15 +98,17 @@ func NewRAGBaseStack(scope constructs.Construct, id string, props *RAGBaseStackP
 	cdknag.NagSuppressions_AddResourceSuppressions(logs, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-S1"), Reason: jsii.String("This is the access-log bucket of the documents bucket; logging it into itself would loop."),
 	}}, nil)
+	// The access-log bucket stays SSE-S3: S3 server access logging cannot
+	// write to a bucket encrypted with a KMS key.
 	s.Documents = awss3.NewBucket(s.Stack, jsii.String("Documents"), &awss3.BucketProps{
-		Encryption: awss3.BucketEncryption_S3_MANAGED, BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption: bucketEnc, EncryptionKey: s.Key, BucketKeyEnabled: bucketKey, BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL: jsii.Bool(true), Versioned: jsii.Bool(true), RemovalPolicy: retain,
 		ServerAccessLogsBucket: logs, ServerAccessLogsPrefix: jsii.String("documents/"),
 		LifecycleRules: &[]*awss3.LifecycleRule{{NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(float64(r.NoncurrentVersionDays)))}},
 		Cors:           uploadCors(r.API.CorsOrigins),
 	})
 
-	s.VectorBucket = awss3vectors.NewCfnVectorBucket(s.Stack, jsii.String("Vectors"), &awss3vectors.CfnVectorBucketProps{})
+	s.VectorBucket = awss3vectors.NewCfnVectorBucket(s.Stack, jsii.String("Vectors"), &awss3vectors.CfnVectorBucketProps{EncryptionConfiguration: vectorEnc})
 	s.VectorBucket.ApplyRemovalPolicy(retain, nil)
 	s.Index = awss3vectors.NewCfnIndex(s.Stack, jsii.String("Index"), &awss3vectors.CfnIndexProps{
 		VectorBucketArn: s.VectorBucket.AttrVectorBucketArn(),
@@ -111,7 +126,8 @@ func NewRAGBaseStack(scope constructs.Construct, id string, props *RAGBaseStackP
 		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String("PK"), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:                          &awsdynamodb.Attribute{Name: jsii.String("SK"), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		Encryption:                       awsdynamodb.TableEncryption_AWS_MANAGED,
+		Encryption:                       tableEnc,
+		EncryptionKey:                    s.Key,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
 		RemovalPolicy:                    retain,
 	}
@@ -152,6 +168,46 @@ func NewRAGBaseStack(scope constructs.Construct, id string, props *RAGBaseStackP
 	return s
 }
 
+// KeyActions are what a role needs of the key to read (Decrypt) and write
+// (GenerateDataKey) the encrypted objects, items and vectors.
+var KeyActions = []string{"kms:Decrypt", "kms:GenerateDataKey"}
+
+// key returns the imported or created key, or nil. A created key's policy
+// admits CloudWatch Logs for the RAG stacks' log groups and S3 Vectors for
+// indexing; the roles get their use of it from their own policies.
+func (s *RAGBaseStack) key(r *config.RAG) awskms.IKey {
+	switch {
+	case r.KMSKeyArn != "":
+		return awskms.Key_FromKeyArn(s.Stack, jsii.String("Key"), jsii.String(r.KMSKeyArn))
+	case !r.CreateKMSKey:
+		return nil
+	}
+	key := awskms.NewKey(s.Stack, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String(r.Name + " RAG data and logs"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	// CloudWatch-generated log group names start with the stack's name,
+	// and both RAG stacks are named <rag.name>-<layer>.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchLogsOfTheRAGStacks"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+r.Region+".amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{
+			"kms:EncryptionContext:aws:logs:arn": arn.Regional(s.partition, "logs", r.Region, r.Account, "log-group:"+r.Name+"-*"),
+		}},
+	}), nil)
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("S3VectorsIndexing"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("indexing.s3vectors.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": r.Account}},
+	}), nil)
+	return key
+}
+
 func (s *RAGBaseStack) objects() *string {
 	return s.Documents.ArnForObjects(jsii.String(s.prefix + "*"))
 }
@@ -172,6 +228,7 @@ func (s *RAGBaseStack) appStatements(c *config.Config) *[]awsiam.PolicyStatement
 		statement([]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"},
 			s.Table.TableArn(), jsii.String(*s.Table.TableArn()+"/index/"+GSI1)),
 	}
+	st = s.withKey(st)
 	if kb := KnowledgeBaseArn(s.partition, r); kb != "" {
 		// RetrieveAndGenerate then invokes llmModel as the caller: the model
 		// grants below already cover it.
@@ -201,7 +258,16 @@ func (s *RAGBaseStack) knowledgeBaseStatements(c *config.Config) *[]awsiam.Polic
 			Conditions: &map[string]any{"StringLike": map[string]any{"s3:prefix": c.RAG.DocumentsPrefix + "*"}}}),
 		statement([]string{"s3vectors:PutVectors", "s3vectors:GetVectors", "s3vectors:QueryVectors", "s3vectors:DeleteVectors", "s3vectors:ListVectors", "s3vectors:GetIndex"}, s.Index.AttrIndexArn()),
 	}
-	return s.withModels(c, st, c.RAG.EmbeddingModel)
+	return s.withModels(c, s.withKey(st), c.RAG.EmbeddingModel)
+}
+
+// withKey lets a role use the customer-managed key, if any, for the objects,
+// items and vectors it reads and writes.
+func (s *RAGBaseStack) withKey(st []awsiam.PolicyStatement) []awsiam.PolicyStatement {
+	if s.Key == nil {
+		return st
+	}
+	return append(st, statement(KeyActions, s.Key.KeyArn()))
 }
 
 // withModels appends the Bedrock grants, built by the estate's grant code.

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
@@ -80,7 +81,7 @@ func NewRAGLambdaStack(scope constructs.Construct, id string, props *RAGLambdaSt
 	} else {
 		code = awslambda.DockerImageCode_FromImageAsset(jsii.String(filepath.Join(filepath.Dir(c.File), r.Image.Directory)), nil)
 	}
-	logs := retainedLogGroup(s.Stack, "FunctionLogs", r.Lambda.LogRetentionDays)
+	logs := s.logGroup("FunctionLogs", r.Lambda.LogRetentionDays, base.Key)
 	env := map[string]*string{
 		"S3_BUCKET_NAME":               base.Documents.BucketName(),
 		"S3_DOCUMENTS_PREFIX":          jsii.String(r.DocumentsPrefix),
@@ -117,7 +118,7 @@ func NewRAGLambdaStack(scope constructs.Construct, id string, props *RAGLambdaSt
 		})},
 	})
 
-	apiLogs := retainedLogGroup(s.Stack, "ApiAccessLogs", r.Lambda.LogRetentionDays)
+	apiLogs := s.logGroup("ApiAccessLogs", r.Lambda.LogRetentionDays, base.Key)
 	opts := &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_IAM}
 	if r.API.Auth == "cognito" {
 		pool := awscognito.UserPool_FromUserPoolArn(s.Stack, jsii.String("UserPool"), jsii.String(r.API.UserPoolArn))
@@ -212,6 +213,16 @@ func (s *RAGLambdaStack) resource(known map[string]awsapigateway.IResource, path
 	r := s.resource(known, parent).AddResource(jsii.String(part), nil)
 	known[path] = r
 	return r
+}
+
+// logGroup is a retained log group, encrypted with the base stack's key when
+// there is one (the key policy admits CloudWatch Logs for these groups).
+func (s *RAGLambdaStack) logGroup(id string, days int, key awskms.IKey) awslogs.LogGroup {
+	lg := retainedLogGroup(s.Stack, id, days)
+	if key != nil {
+		lg.Node().DefaultChild().(awslogs.CfnLogGroup).SetKmsKeyId(key.KeyArn())
+	}
+	return lg
 }
 
 // retainedLogGroup is a log group kept on delete, with an exact retention in

@@ -336,6 +336,9 @@ func TestRAGConfigErrors(t *testing.T) {
 		{"empty metadata key list", "  nonFilterableMetadataKeys: []\n", "rag.nonFilterableMetadataKeys", []string{"0 keys"}},
 		{"repeated metadata key", "  nonFilterableMetadataKeys: [content, content]\n", "rag.nonFilterableMetadataKeys[1]", []string{"listed twice"}},
 		{"long metadata key", "  nonFilterableMetadataKeys: [" + strings.Repeat("k", 64) + "]\n", "rag.nonFilterableMetadataKeys[0]", []string{"not a usable metadata key", "1 to 63"}},
+		{"not a key ARN", "  kmsKeyArn: alias/rag\n", "rag.kmsKeyArn", []string{"not a KMS key ARN", "not an alias"}},
+		{"key in another region", "  kmsKeyArn: arn:aws:kms:eu-west-1:666666666666:key/1234abcd-12ab-34cd-56ef-1234567890ab\n", "rag.kmsKeyArn", []string{"the key is in eu-west-1", "use a key in us-east-1"}},
+		{"key imported and created", "  kmsKeyArn: arn:aws:kms:us-east-1:666666666666:key/1234abcd-12ab-34cd-56ef-1234567890ab\n  createKmsKey: true\n", "rag.createKmsKey", []string{"both kmsKeyArn and createKmsKey"}},
 		{"knowledge base ARN for an id", "  knowledgeBaseId: arn:aws:bedrock:us-east-1:666666666666:knowledge-base/ABC\n", "rag.knowledgeBaseId", []string{"not a knowledge base id"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -443,5 +446,89 @@ func TestRAGVariant(t *testing.T) {
 		ann := assertions.Annotations_FromStack(s)
 		assert.Empty(t, *ann.FindError(jsii.String("*"), assertions.Match_AnyValue()))
 		assert.Empty(t, *ann.FindWarning(jsii.String("*"), assertions.Match_AnyValue()))
+	}
+}
+
+// A customer-managed key, created or imported, encrypts the documents, the
+// table, the vectors and the RAG log groups; the two roles may Decrypt and
+// GenerateDataKey with it and nothing more; a created key rotates, is
+// retained, and admits CloudWatch Logs for the RAG stacks' groups only.
+func TestRAGKMS(t *testing.T) {
+	data, err := os.ReadFile(example)
+	require.NoError(t, err)
+	const imported = "arn:aws:kms:us-east-1:666666666666:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	for _, tc := range []struct {
+		name, add string
+		created   bool
+	}{
+		{"created", "  createKmsKey: true\n", true},
+		{"imported", "  kmsKeyArn: " + imported + "\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			variant := strings.Replace(string(data), "  vectorDimension: 1024\n", "  vectorDimension: 1024\n"+tc.add, 1)
+			built := build(t, example, []byte(variant), nil)
+			base, lambda := template(built.RAGBase.Stack), template(built.RAGLambda.Stack)
+
+			keys := byType(base, "AWS::KMS::Key")
+			var keyRef string
+			if tc.created {
+				require.Len(t, keys, 1)
+				for id, k := range keys {
+					keyRef = `{"Fn::GetAtt":["` + id + `","Arn"]}`
+					assert.Equal(t, true, k["EnableKeyRotation"])
+					assert.Equal(t, "Retain", resources(base)[id].(map[string]any)["DeletionPolicy"])
+					pol := string(must(json.Marshal(k["KeyPolicy"])))
+					assert.Contains(t, pol, `"Service":"logs.us-east-1.amazonaws.com"`)
+					assert.Contains(t, pol, `"kms:EncryptionContext:aws:logs:arn":"arn:aws:logs:us-east-1:666666666666:log-group:RagAgent-*"`)
+					assert.Contains(t, pol, `"Service":"indexing.s3vectors.amazonaws.com"`)
+				}
+			} else {
+				assert.Empty(t, keys, "an imported key is not created")
+				keyRef = `"` + imported + `"`
+			}
+
+			enc := string(must(json.Marshal(only(t, base, "AWS::S3Vectors::VectorBucket")["EncryptionConfiguration"])))
+			assert.Equal(t, `{"KmsKeyArn":`+keyRef+`,"SseType":"aws:kms"}`, enc)
+			table := only(t, base, "AWS::DynamoDB::Table")["SSESpecification"].(map[string]any)
+			assert.Equal(t, "KMS", table["SSEType"])
+			assert.Equal(t, keyRef, string(must(json.Marshal(table["KMSMasterKeyId"]))))
+			for _, p := range byType(base, "AWS::S3::Bucket") {
+				if _, ok := p["VersioningConfiguration"]; !ok {
+					assert.Contains(t, string(must(json.Marshal(p))), `"SSEAlgorithm":"AES256"`, "the access-log bucket stays SSE-S3")
+					continue
+				}
+				sse := string(must(json.Marshal(p["BucketEncryption"])))
+				assert.Contains(t, sse, `"SSEAlgorithm":"aws:kms"`)
+				assert.Contains(t, sse, `"KMSMasterKeyID":`+keyRef)
+				assert.Contains(t, sse, `"BucketKeyEnabled":true`)
+			}
+
+			// Each role: one key statement, exactly Decrypt and GenerateDataKey on the key.
+			for id, role := range byType(base, "AWS::IAM::Role") {
+				var kms []map[string]any
+				for _, pol := range role["Policies"].([]any) {
+					for _, raw := range pol.(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+						st := raw.(map[string]any)
+						if strings.Contains(strings.Join(strs(st["Action"]), ","), "kms:") {
+							kms = append(kms, st)
+						}
+					}
+				}
+				require.Len(t, kms, 1, id)
+				assert.ElementsMatch(t, []string{"kms:Decrypt", "kms:GenerateDataKey"}, strs(kms[0]["Action"]), id)
+				assert.Equal(t, keyRef, string(must(json.Marshal(kms[0]["Resource"]))), id)
+			}
+			for id, lg := range byType(lambda, "AWS::Logs::LogGroup") {
+				assert.NotNil(t, lg["KmsKeyId"], id)
+				if !tc.created {
+					assert.Equal(t, imported, lg["KmsKeyId"], id)
+				}
+			}
+			for _, s := range []awscdk.Stack{built.RAGBase.Stack, built.RAGLambda.Stack} {
+				ann := assertions.Annotations_FromStack(s)
+				assert.Empty(t, *ann.FindError(jsii.String("*"), assertions.Match_AnyValue()), *s.StackName())
+				assert.Empty(t, *ann.FindWarning(jsii.String("*"), assertions.Match_AnyValue()), *s.StackName())
+			}
+		})
 	}
 }
