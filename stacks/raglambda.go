@@ -96,6 +96,9 @@ func NewRAGLambdaStack(scope constructs.Construct, id string, props *RAGLambdaSt
 		"AWS_LWA_INVOKE_MODE":          jsii.String(AdapterInvoke),
 		"AWS_LWA_PORT":                 jsii.String(AdapterPort),
 		"AWS_LWA_READINESS_CHECK_PATH": jsii.String(AdapterReadiness),
+		// The adapter's HTTP runtime would otherwise prefix REST API paths
+		// with the stage (/v1/chat); the app's routes have none.
+		"AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH": jsii.String("true"),
 	}
 	if r.KnowledgeBaseID != "" {
 		env["BEDROCK_KNOWLEDGE_BASE_ID"] = jsii.String(r.KnowledgeBaseID)

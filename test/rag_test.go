@@ -171,7 +171,7 @@ func TestRAGFunction(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"S3_BUCKET_NAME", "S3_DOCUMENTS_PREFIX", "S3_VECTOR_BUCKET_ARN", "S3_VECTOR_INDEX_NAME", "DYNAMODB_TABLE_NAME",
 		"BEDROCK_LLM_MODEL_ID", "BEDROCK_EMBEDDING_MODEL_ID", "VECTOR_DIMENSION", "VECTOR_TOP_K", "SIMILARITY_THRESHOLD",
-		"AWS_LWA_INVOKE_MODE", "AWS_LWA_PORT", "AWS_LWA_READINESS_CHECK_PATH"}, keys)
+		"AWS_LWA_INVOKE_MODE", "AWS_LWA_PORT", "AWS_LWA_READINESS_CHECK_PATH", "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH"}, keys)
 	assert.Equal(t, "chunks-1024-cosine-d434d2f3", vars["S3_VECTOR_INDEX_NAME"], "the index's name, which the base stack sets")
 	for _, k := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "BEDROCK_KNOWLEDGE_BASE_ID"} {
 		assert.NotContains(t, vars, k, "reserved, secret, or unset in the example")
@@ -257,7 +257,7 @@ func TestRAGAPI(t *testing.T) {
 
 	fn := only(t, tpl, "AWS::Lambda::Function")
 	vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
-	for k, want := range map[string]string{"AWS_LWA_INVOKE_MODE": "response_stream", "AWS_LWA_PORT": "8080", "AWS_LWA_READINESS_CHECK_PATH": "/health"} {
+	for k, want := range map[string]string{"AWS_LWA_INVOKE_MODE": "response_stream", "AWS_LWA_PORT": "8080", "AWS_LWA_READINESS_CHECK_PATH": "/health", "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH": "true"} {
 		assert.Equal(t, want, vars[k], k)
 	}
 }
