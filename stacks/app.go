@@ -6,10 +6,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/checks"
+	"github.com/acme/genai-estate/internal/deployplan"
 	"github.com/acme/genai-estate/internal/estate"
 )
 
@@ -43,6 +45,9 @@ func FromContext(app awscdk.App) (*estate.Estate, *BuildProps, error) {
 		return nil, nil, list
 	}
 	e, err := estate.Build(c)
+	if err == nil && len(props.Accounts) == 0 {
+		err = CheckPipeline(e)
+	}
 	return e, props, err
 }
 
@@ -61,6 +66,9 @@ type Estate struct {
 	// RAGBase and RAGLambda are nil when the config has no rag section.
 	RAGBase   *RAGBaseStack
 	RAGLambda *RAGLambdaStack
+	// Pipelines and Bootstrap are built for a config with a pipeline section.
+	Pipelines []*PipelineStack
+	Bootstrap *BootstrapStack
 }
 
 // Stacks lists every stack built, in a stable order.
@@ -75,6 +83,12 @@ func (e *Estate) Stacks() []awscdk.Stack {
 	if e.RAGBase != nil {
 		out = append(out, e.RAGBase.Stack, e.RAGLambda.Stack)
 	}
+	for _, p := range e.Pipelines {
+		out = append(out, p.Stack)
+	}
+	if e.Bootstrap != nil {
+		out = append(out, e.Bootstrap.Stack)
+	}
 	return out
 }
 
@@ -82,6 +96,9 @@ func (e *Estate) Stacks() []awscdk.Stack {
 type BuildProps struct {
 	// Accounts limits the build to these model accounts; empty means all.
 	Accounts []string
+	// Scope, when set, gives the construct that holds the stacks of a
+	// deployment group (deployplan.Stack.Group): a CDK Pipelines stage.
+	Scope func(group string) constructs.Construct
 }
 
 // Build adds the stacks of an estate to an app, with the toolkit's security
@@ -90,6 +107,15 @@ type BuildProps struct {
 func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 	out := &Estate{}
 	c := e.Config
+	if c.Pipeline != nil && (props == nil || (props.Scope == nil && len(props.Accounts) == 0)) {
+		return buildWithPipelines(app, e, props)
+	}
+	scope := func(group string) constructs.Construct {
+		if props == nil || props.Scope == nil {
+			return app
+		}
+		return props.Scope(group)
+	}
 	// Strong references (exports) protect the base stack's resources while
 	// the Lambda stack uses them; set explicitly rather than by default.
 	const strength = "@aws-cdk/core:defaultCrossStackReferences"
@@ -109,7 +135,7 @@ func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 		var first *ModelAccountStack
 		for shard := range a.Shards {
 			name := a.Stack(c.Org, c.Layer, shard)
-			s := NewModelAccountStack(app, name, &ModelAccountStackProps{
+			s := NewModelAccountStack(scope(a.Name), name, &ModelAccountStackProps{
 				StackProps: awscdk.StackProps{StackName: jsii.String(name)},
 				Config:     c, Account: a, Shard: shard,
 			})
@@ -123,13 +149,12 @@ func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 	}
 	if props == nil || len(props.Accounts) == 0 {
 		name := CentralStackName(c)
-		out.Central = NewCentralStack(app, name, &CentralStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(name)}, Estate: e})
+		out.Central = NewCentralStack(scope(deployplan.CentralGroup), name, &CentralStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(name)}, Estate: e})
 	}
 	if c.RAG != nil && (props == nil || len(props.Accounts) == 0) {
-		name := c.RAG.Name + "-Base"
-		out.RAGBase = NewRAGBaseStack(app, name, &RAGBaseStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(name)}, Config: c})
-		name = c.RAG.Name + "-Lambda"
-		out.RAGLambda = NewRAGLambdaStack(app, name, &RAGLambdaStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(name)}, Config: c, Base: out.RAGBase})
+		base, lambda := deployplan.RAGStackNames(c)
+		out.RAGBase = NewRAGBaseStack(scope(c.RAG.Name), base, &RAGBaseStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(base)}, Config: c})
+		out.RAGLambda = NewRAGLambdaStack(scope(c.RAG.Name), lambda, &RAGLambdaStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(lambda)}, Config: c, Base: out.RAGBase})
 	}
 	return out
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/catalog"
+	"github.com/acme/genai-estate/internal/deployplan"
 	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/naming"
 )
@@ -56,7 +57,7 @@ const (
 )
 
 // CentralStackName is the central stack's name.
-func CentralStackName(c *config.Config) string { return c.Org + "-GenAIGateway-Central" }
+func CentralStackName(c *config.Config) string { return deployplan.CentralStackName(c) }
 
 // NewCentralStack creates the stack.
 func NewCentralStack(scope constructs.Construct, id string, props *CentralStackProps) *CentralStack {

@@ -16,6 +16,9 @@ import (
 
 // Stack names that only the app knows otherwise; the stacks package uses these.
 
+// CentralGroup is the central stack's deployment group (its pipeline stage).
+const CentralGroup = "Central"
+
 // CentralStackName is the central gateway stack's name.
 func CentralStackName(c *config.Config) string { return c.Org + "-GenAIGateway-Central" }
 
@@ -82,7 +85,7 @@ func FromEstate(e *estate.Estate) []Stack {
 	}
 	out = append(out, ModelAccountStacks(e)...)
 	if c.Central.Gateway != nil {
-		out = append(out, Stack{Name: CentralStackName(c), Account: c.Central.Account, Region: c.Central.Region, Kind: Central, Group: "Central",
+		out = append(out, Stack{Name: CentralStackName(c), Account: c.Central.Account, Region: c.Central.Region, Kind: Central, Group: CentralGroup,
 			Fingerprint: hash(struct {
 				Central config.Central
 				IdP     config.IdentityProvider
