@@ -94,10 +94,12 @@ func (c *Cache) Stats() Stats {
 	return Stats{STSCalls: c.stsCalls.Load(), CacheErrors: c.cacheErrors.Load()}
 }
 
-// Key is the cache key of a role and subject. The subject is hashed so that
-// nothing in Valkey's key space names a caller; tokens are never part of it.
-func Key(roleArn, subject string) string {
-	h := sha256.Sum256([]byte(roleArn + "\x00" + subject))
+// Key is the cache key of a role, subject and audience: the role's trust
+// conditions on both claims, so a token of another accepted audience must not
+// reuse credentials STS would refuse it. The key is hashed so that nothing in
+// Valkey's key space names a caller; tokens are never part of it.
+func Key(roleArn, subject, audience string) string {
+	h := sha256.Sum256([]byte(roleArn + "\x00" + subject + "\x00" + audience))
 	return keyPrefix + hex.EncodeToString(h[:])
 }
 
@@ -113,11 +115,14 @@ func SessionName(useCase string) string {
 	return s
 }
 
+// Caller is who a token proved to be.
+type Caller struct{ UseCase, Subject, Audience string }
+
 // Get returns valid credentials for the role, from a cache or from STS with
 // the caller's token. The token is used only for a miss and is never stored.
-func (c *Cache) Get(ctx context.Context, roleArn, subject, useCase, token string) (Creds, Source, error) {
+func (c *Cache) Get(ctx context.Context, roleArn string, caller Caller, token string) (Creds, Source, error) {
 	now := c.now()
-	key := Key(roleArn, subject)
+	key := Key(roleArn, caller.Subject, caller.Audience)
 	c.mu.RLock()
 	cr, ok := c.local[key]
 	c.mu.RUnlock()
@@ -135,7 +140,7 @@ func (c *Cache) Get(ctx context.Context, roleArn, subject, useCase, token string
 			c.remember(key, cr)
 			return result{cr, Shared}, nil
 		}
-		cr, err := c.assume(ctx, roleArn, useCase, token)
+		cr, err := c.assume(ctx, roleArn, caller.UseCase, token)
 		if err != nil {
 			return nil, err
 		}

@@ -77,24 +77,27 @@ func TestCache(t *testing.T) {
 		f := &fakeSTS{}
 		task1 := &creds.Cache{STS: f, Redis: newClient(), Breaker: &store.Breaker{}}
 		task2 := &creds.Cache{STS: f, Redis: newClient(), Breaker: &store.Breaker{}}
-		c1, src, err := task1.Get(ctx, role, "sub-1", "UseCaseA", "tok")
+		c1, src, err := task1.Get(ctx, role, creds.Caller{UseCase: "UseCaseA", Subject: "sub-1", Audience: "aud"}, "tok")
 		if err != nil || src != creds.STS {
 			t.Fatalf("first: %v %v", src, err)
 		}
-		if _, src, _ := task1.Get(ctx, role, "sub-1", "UseCaseA", "tok"); src != creds.Local {
+		if _, src, _ := task1.Get(ctx, role, creds.Caller{UseCase: "UseCaseA", Subject: "sub-1", Audience: "aud"}, "tok"); src != creds.Local {
 			t.Fatalf("second on the same task from %s, want local", src)
 		}
-		c2, src, _ := task2.Get(ctx, role, "sub-1", "UseCaseA", "tok")
+		c2, src, _ := task2.Get(ctx, role, creds.Caller{UseCase: "UseCaseA", Subject: "sub-1", Audience: "aud"}, "tok")
 		if src != creds.Shared || c2.AccessKeyID != c1.AccessKeyID {
 			t.Fatalf("other task got %s from %s, want %s from valkey", c2.AccessKeyID, src, c1.AccessKeyID)
 		}
-		if _, src, _ := task2.Get(ctx, role, "sub-2", "UseCaseA", "tok"); src != creds.STS {
+		if _, src, _ := task2.Get(ctx, role, creds.Caller{UseCase: "UseCaseA", Subject: "sub-2", Audience: "aud"}, "tok"); src != creds.STS {
 			t.Fatalf("another subject shares credentials (%s)", src)
 		}
-		if f.calls.Load() != 2 {
-			t.Fatalf("STS called %d times, want 2", f.calls.Load())
+		if _, src, _ := task2.Get(ctx, role, creds.Caller{UseCase: "UseCaseA", Subject: "sub-1", Audience: "other-aud"}, "tok"); src != creds.STS {
+			t.Fatalf("another audience shares credentials (%s)", src)
 		}
-		ttl := newClient().TTL(ctx, creds.Key(role, "sub-1")).Val()
+		if f.calls.Load() != 3 {
+			t.Fatalf("STS called %d times, want 3", f.calls.Load())
+		}
+		ttl := newClient().TTL(ctx, creds.Key(role, "sub-1", "aud")).Val()
 		if ttl <= 50*time.Minute || ttl > time.Hour-creds.RefreshMargin {
 			t.Fatalf("valkey TTL %v, want expiry minus %v", ttl, creds.RefreshMargin)
 		}
@@ -108,7 +111,7 @@ func TestCache(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, _, err := c.Get(ctx, role, "sub-sf", "UseCaseA", "tok"); err != nil {
+				if _, _, err := c.Get(ctx, role, creds.Caller{UseCase: "UseCaseA", Subject: "sub-sf", Audience: "aud"}, "tok"); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -123,9 +126,9 @@ func TestCache(t *testing.T) {
 		f := &fakeSTS{ttl: creds.RefreshMargin + time.Second}
 		now := time.Now()
 		c := &creds.Cache{STS: f, Now: func() time.Time { return now }}
-		c.Get(ctx, role, "sub-exp", "UseCaseA", "tok")
+		c.Get(ctx, role, creds.Caller{UseCase: "UseCaseA", Subject: "sub-exp", Audience: "aud"}, "tok")
 		now = now.Add(2 * time.Second)
-		if _, src, _ := c.Get(ctx, role, "sub-exp", "UseCaseA", "tok"); src != creds.STS {
+		if _, src, _ := c.Get(ctx, role, creds.Caller{UseCase: "UseCaseA", Subject: "sub-exp", Audience: "aud"}, "tok"); src != creds.STS {
 			t.Fatalf("credentials within %v of expiry served from %s", creds.RefreshMargin, src)
 		}
 	})
@@ -136,12 +139,12 @@ func TestCache(t *testing.T) {
 		defer cl.Close()
 		f := &fakeSTS{}
 		c := &creds.Cache{STS: f, Redis: cl, Breaker: &store.Breaker{}}
-		if _, _, err := c.Get(ctx, role, "sub-o", "UseCaseA", "tok"); err != nil {
+		if _, _, err := c.Get(ctx, role, creds.Caller{UseCase: "UseCaseA", Subject: "sub-o", Audience: "aud"}, "tok"); err != nil {
 			t.Fatal(err)
 		}
 		rs2.Stop()
 		for i, sub := range []string{"sub-o2", "sub-o3"} {
-			if _, src, err := c.Get(ctx, role, sub, "UseCaseA", "tok"); err != nil || src != creds.STS {
+			if _, src, err := c.Get(ctx, role, creds.Caller{UseCase: "UseCaseA", Subject: sub, Audience: "aud"}, "tok"); err != nil || src != creds.STS {
 				t.Fatalf("call %d during outage: %s %v", i, src, err)
 			}
 		}
@@ -152,7 +155,7 @@ func TestCache(t *testing.T) {
 
 	t.Run("STS error is returned", func(t *testing.T) {
 		c := &creds.Cache{STS: &fakeSTS{}}
-		if _, _, err := c.Get(ctx, role, "sub-bad", "UseCaseA", "bad"); err == nil {
+		if _, _, err := c.Get(ctx, role, creds.Caller{UseCase: "UseCaseA", Subject: "sub-bad", Audience: "aud"}, "bad"); err == nil {
 			t.Fatal("no error")
 		}
 	})

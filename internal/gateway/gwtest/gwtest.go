@@ -5,7 +5,9 @@ package gwtest
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -146,4 +148,9 @@ func (p *IdP) Rotate(tb testing.TB, kid string) {
 		tb.Fatal(err)
 	}
 	p.Key, p.KID = key, kid
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }

@@ -144,13 +144,19 @@ func Resolve(d *estate.Routing, req Request, defaultRegion string) (Target, erro
 	if len(cands) == 0 {
 		return Target{}, deny(d, req)
 	}
-	pick := cands[0]
-	if req.Region == "" {
-		for _, c := range cands {
-			if c.region == defaultRegion {
-				pick = c
-				break
-			}
+	// Prefer the default region (when the caller named none), then the use
+	// case's own role over a group's; otherwise the first in sorted order.
+	pick, best := cands[0], -1
+	for _, c := range cands {
+		score := 0
+		if req.Region == "" && c.region == defaultRegion {
+			score += 2
+		}
+		if c.r.Via == "useCase" {
+			score++
+		}
+		if score > best {
+			pick, best = c, score
 		}
 	}
 	return Target{UseCase: d.UseCase, AccountName: pick.r.AccountName, Account: pick.r.Account, RoleArn: pick.r.RoleArn,
