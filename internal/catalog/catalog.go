@@ -31,12 +31,14 @@ type Profile struct {
 }
 
 type file struct {
-	Models  []Model             `yaml:"models"`
-	Regions map[string][]string `yaml:"regions"`
+	Models             []Model                        `yaml:"models"`
+	SourceDestinations map[string]map[string][]string `yaml:"sourceDestinations"`
+	Regions            map[string][]string            `yaml:"regions"`
 }
 
 var (
 	defaults  []Model
+	sources   map[string]map[string][]string // profile -> source region -> destinations
 	partition = map[string]string{}
 )
 
@@ -46,6 +48,7 @@ func init() {
 		panic(fmt.Sprintf("catalog.yaml: %v", err))
 	}
 	defaults = f.Models
+	sources = f.SourceDestinations
 	for p, rs := range f.Regions {
 		for _, r := range rs {
 			partition[r] = p
@@ -55,7 +58,8 @@ func init() {
 
 // Catalog is a set of models by id.
 type Catalog struct {
-	models map[string]Model
+	models  map[string]Model
+	sources map[string]map[string][]string
 }
 
 // Default returns the embedded catalog.
@@ -65,9 +69,15 @@ func Default() *Catalog { return New(nil) }
 // embedded entries of the same id. A profile without a provider takes its
 // model's provider.
 func New(extra []Model) *Catalog {
-	c := &Catalog{models: map[string]Model{}}
+	c := &Catalog{models: map[string]Model{}, sources: map[string]map[string][]string{}}
 	for _, m := range append(append([]Model{}, defaults...), extra...) {
 		c.models[m.ID] = m
+	}
+	for id, s := range sources {
+		c.sources[id] = s
+	}
+	for _, m := range extra {
+		delete(c.sources, m.ID) // an entry the config redefines keeps only its own regions
 	}
 	// Providers come from foundation models only, so map order cannot matter.
 	for id, m := range c.models {
@@ -85,6 +95,20 @@ func New(extra []Model) *Catalog {
 func (c *Catalog) Lookup(id string) (Model, bool) {
 	m, ok := c.models[id]
 	return m, ok
+}
+
+// Destinations are the regions a system-defined profile may route a call
+// from source to: the catalog's per-source list where Bedrock documents one,
+// else the profile's regions. Nil for a foundation model.
+func (c *Catalog) Destinations(id, source string) []string {
+	m, ok := c.models[id]
+	if !ok || m.InferenceProfile == nil {
+		return nil
+	}
+	if d, ok := c.sources[id][source]; ok {
+		return d
+	}
+	return m.InferenceProfile.Regions
 }
 
 // IDs lists every id, sorted.

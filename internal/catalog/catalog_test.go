@@ -63,3 +63,27 @@ func TestPartition(t *testing.T) {
 		assert.Equal(t, tc.partition != "", ok, tc.region)
 	}
 }
+
+// Some profiles route to other regions depending on where they are called from.
+func TestDestinationsBySource(t *testing.T) {
+	c := Default()
+	haiku := "us.anthropic.claude-3-haiku-20240307-v1:0"
+	assert.Equal(t, []string{"us-east-1", "us-east-2", "us-west-2"}, c.Destinations(haiku, "us-east-2"))
+	assert.Equal(t, []string{"us-east-1", "us-west-2"}, c.Destinations(haiku, "us-west-2"))
+	assert.Nil(t, c.Destinations("anthropic.claude-3-haiku-20240307-v1:0", "us-east-1"), "a foundation model has none")
+	redefined := New([]Model{{ID: haiku, InferenceProfile: &Profile{Model: "anthropic.claude-3-haiku-20240307-v1:0", Regions: []string{"us-east-1"}}}})
+	assert.Equal(t, []string{"us-east-1"}, redefined.Destinations(haiku, "us-east-2"), "a config's own entry keeps its own regions")
+	for id, bySource := range sources {
+		m, ok := c.Lookup(id)
+		require.True(t, ok, id)
+		require.NotNil(t, m.InferenceProfile, id)
+		for src, ds := range bySource {
+			_, known := Partition(src)
+			assert.True(t, known, src)
+			for _, d := range ds {
+				_, known := Partition(d)
+				assert.True(t, known, d)
+			}
+		}
+	}
+}

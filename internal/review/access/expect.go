@@ -8,8 +8,12 @@ import (
 	"github.com/acme/genai-estate/internal/estate"
 )
 
-// LambdaService is the principal of the RAG agent's function role.
-const LambdaService = "lambda.amazonaws.com"
+// Service principals of the RAG agent's roles: its function's, and its
+// knowledge base's (which Bedrock assumes for a knowledge base of the account).
+const (
+	LambdaService        = "lambda.amazonaws.com"
+	KnowledgeBaseService = "bedrock.amazonaws.com"
+)
 
 // OptionsFor are the options that make an evaluation complete for a config:
 // its catalog, every account's regions, and every subject and vendor, so a
@@ -67,6 +71,9 @@ func expected(e *estate.Estate, modelAccountsOnly bool) []Entry {
 		for _, model := range []string{rag.LLMModel, rag.EmbeddingModel} {
 			out = append(out, Entry{Principal: Principal{Kind: Service, Service: LambdaService}, Account: rag.Account, Region: rag.Region, Model: model})
 		}
+		if rag.KnowledgeBase {
+			out = append(out, Entry{Principal: Principal{Kind: Service, Service: KnowledgeBaseService}, Account: rag.Account, Region: rag.Region, Model: rag.EmbeddingModel})
+		}
 	}
 	return out
 }
@@ -108,6 +115,7 @@ func (m *Matrix) Expect(e *estate.Estate, inv *Inventory) {
 	if c.RAG != nil {
 		accounts[c.RAG.Account] = c.RAG.Name
 		names[Principal{Kind: Service, Service: LambdaService}.Key()] = c.RAG.Name
+		names[Principal{Kind: Service, Service: KnowledgeBaseService}.Key()] = c.RAG.Name + " knowledge base"
 	}
 	for _, a := range c.ModelAccounts {
 		accounts[a.Account] = a.Name
@@ -130,6 +138,15 @@ func (m *Matrix) Expect(e *estate.Estate, inv *Inventory) {
 		x.AccountName = accounts[x.Account]
 		got[compareKey(*x)] = true
 		switch {
+		case x.Indeterminate:
+			what := "can assume it"
+			if x.Model != "" {
+				what = fmt.Sprintf("can invoke %s in %s (%s)", x.Model, x.Region, strings.Join(x.Policies, ", "))
+			}
+			m.Excess = append(m.Excess, Finding{x.Account, x.Role, fmt.Sprintf("%s may %s: indeterminate, as part of its trust, policies or boundary cannot be evaluated here", x.Principal, strings.TrimPrefix(what, "can "))})
+		case x.Model != "" && x.Kind != InferenceProfile && want[compareKey(*x)].Model != "" && len(x.Actions) < len(estate.InvokeActions):
+			// (A profile's missing action is reported where its destinations are judged.)
+			m.Missing = append(m.Missing, Finding{x.Account, x.Role, fmt.Sprintf("the config grants %s %s in %s, but the estate allows only %s", x.Principal, x.Model, x.Region, strings.Join(x.Actions, ", "))})
 		case x.Model == "" && !wantRole[roleKey(*x)] && x.Principal.Kind != Service:
 			m.Excess = append(m.Excess, Finding{x.Account, x.Role, fmt.Sprintf("%s can assume it, which the config does not ask for", x.Principal)})
 		case x.Model != "" && want[compareKey(*x)].Model == "":

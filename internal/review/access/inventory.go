@@ -38,6 +38,13 @@ type Role struct {
 	Arn       string `json:"arn"`
 	Trust     any    `json:"trust"`
 	Policies  []*Policy
+	// Boundary is the role's permissions boundary, if any. Its Document is
+	// nil when the templates do not hold it (an AWS managed policy, an
+	// import): then what the role allows is indeterminate.
+	Boundary *Policy `json:"boundary,omitempty"`
+
+	cached    *roleDocs
+	cachedFor int
 }
 
 // Policy is a managed or inline policy of a role.
@@ -69,6 +76,7 @@ func FromAssembly(stacks []*assembly.Stack, source string) *Inventory {
 		arns []string
 	}
 	var attached []attachment // a role's ManagedPolicyArns, resolved once every policy is known
+	var bound []attachment    // a role's PermissionsBoundary, likewise
 	for _, s := range stacks {
 		inv.Accounts = append(inv.Accounts, s.Account)
 		for _, id := range s.ResourceIDs("AWS::IAM::Role") {
@@ -92,6 +100,9 @@ func FromAssembly(stacks []*assembly.Stack, source string) *Inventory {
 			byName[s.Account+"/"+name] = r
 			inv.Roles = append(inv.Roles, r)
 			attached = append(attached, attachment{r, iampolicy.Strings(p["ManagedPolicyArns"])})
+			if b, ok := p["PermissionsBoundary"]; ok {
+				bound = append(bound, attachment{r, iampolicy.Strings(b)})
+			}
 		}
 		for _, id := range s.ResourceIDs("AWS::IAM::OIDCProvider") {
 			p := s.Resources[id].Properties
@@ -149,6 +160,19 @@ func FromAssembly(stacks []*assembly.Stack, source string) *Inventory {
 			}
 			r.Policies = append(r.Policies, &Policy{Name: arn[strings.LastIndex(arn, "/")+1:], AWSManaged: strings.Contains(arn, ":iam::aws:policy/")})
 		}
+	}
+	for _, b := range bound {
+		arn := ""
+		if len(b.arns) == 1 {
+			arn = b.arns[0]
+		}
+		if pol := policyArn[arn]; pol != nil {
+			b.role.Boundary = pol
+			continue
+		}
+		// Not in these templates: its contents are unknown, and so is what
+		// the role may do.
+		b.role.Boundary = &Policy{Name: arn[strings.LastIndex(arn, "/")+1:], AWSManaged: strings.Contains(arn, ":iam::aws:policy/")}
 	}
 	inv.sort()
 	return inv

@@ -75,6 +75,11 @@ type Entry struct {
 	Kind        string    `json:"kind,omitempty"`
 	Actions     []string  `json:"actions,omitempty"`
 	Policies    []string  `json:"policies,omitempty"`
+	// Indeterminate marks a grant that rests on something this review cannot
+	// evaluate (an unknown operator, an unresolved value, a boundary whose
+	// contents are unknown): it may or may not hold, and is reported as a
+	// grant beyond the config.
+	Indeterminate bool `json:"indeterminate,omitempty"`
 }
 
 // Key identifies the grant (not the policies that carry it).
@@ -105,6 +110,7 @@ type Matrix struct {
 type grant struct {
 	region, model, kind string
 	actions, policies   []string
+	indeterminate       bool
 }
 
 // Options tune an evaluation.
@@ -135,13 +141,15 @@ func Evaluate(inv *Inventory, opts Options) *Matrix {
 			if exact && p.Kind == Token && !listed[p.Subject] {
 				continue // cannot match: the trust names its subjects exactly
 			}
-			if !assumable(r, p) {
+			trust := assumable(r, p)
+			if trust != iameval.Allow && trust != iameval.Indeterminate {
 				continue
 			}
 			if p.probe != "" {
-				m.Excess = append(m.Excess, Finding{r.Account, r.Name, fmt.Sprintf("trust admits %s: it is broader than the principals it lists", p.probe)})
+				m.Excess = append(m.Excess, Finding{r.Account, r.Name, fmt.Sprintf("trust admits %s: it is broader than the principals it lists%s", p.probe, note(trust))})
 				continue
 			}
+			unsure := trust == iameval.Indeterminate
 			if found == nil {
 				grants, found = roleGrants(r, opts)
 			}
@@ -152,11 +160,11 @@ func Evaluate(inv *Inventory, opts Options) *Matrix {
 			m.Missing = append(m.Missing, found.Missing...)
 			found.Excess, found.Missing = nil, nil
 			if len(grants) == 0 {
-				m.Entries = append(m.Entries, Entry{Principal: p, Account: r.Account, Role: r.Name, RoleArn: r.Arn})
+				m.Entries = append(m.Entries, Entry{Principal: p, Account: r.Account, Role: r.Name, RoleArn: r.Arn, Indeterminate: unsure})
 			}
 			for _, g := range grants {
 				m.Entries = append(m.Entries, Entry{Principal: p, Account: r.Account, Role: r.Name, RoleArn: r.Arn,
-					Region: g.region, Model: g.model, Kind: g.kind, Actions: g.actions, Policies: g.policies})
+					Region: g.region, Model: g.model, Kind: g.kind, Actions: g.actions, Policies: g.policies, Indeterminate: unsure || g.indeterminate})
 			}
 		}
 	}
@@ -196,13 +204,16 @@ func candidates(inv *Inventory, extra []Principal) []Principal {
 	for _, r := range inv.Roles {
 		for _, st := range iampolicy.Statements(r.Trust) {
 			cond, _ := st["Condition"].(map[string]any)
-			for _, kv := range cond {
+			for op, kv := range cond {
+				if !namesValues(op) {
+					continue // Null and Bool test presence or truth, not a subject
+				}
 				keys, _ := kv.(map[string]any)
 				for k, v := range keys {
-					if iss, ok := strings.CutSuffix(k, ":sub"); ok {
+					if iss, ok := cutSuffixFold(k, ":sub"); ok {
 						subs[iss] = append(subs[iss], iampolicy.Strings(v)...)
 					}
-					if iss, ok := strings.CutSuffix(k, ":aud"); ok {
+					if iss, ok := cutSuffixFold(k, ":aud"); ok {
 						auds[iss] = append(auds[iss], iampolicy.Strings(v)...)
 					}
 				}
@@ -264,14 +275,14 @@ func literalSubjects(trust any) (map[string]bool, bool) {
 		for op, kv := range cond {
 			keys, _ := kv.(map[string]any)
 			for k, v := range keys {
-				if !strings.HasSuffix(k, ":sub") {
+				if _, ok := cutSuffixFold(k, ":sub"); !ok {
 					continue
 				}
 				if op != "StringEquals" && op != "ForAnyValue:StringEquals" {
 					return nil, false
 				}
 				for _, s := range iampolicy.Strings(v) {
-					if strings.ContainsAny(s, "*?$") {
+					if strings.ContainsAny(s, "*?${") {
 						return nil, false
 					}
 					out[s] = true
@@ -284,6 +295,22 @@ func literalSubjects(trust any) (map[string]bool, bool) {
 		}
 	}
 	return out, true
+}
+
+// namesValues says whether a condition operator compares a key with values
+// that name principals (not Null or Bool, which test presence or truth).
+func namesValues(op string) bool {
+	base := op[strings.Index(op, ":")+1:]
+	return strings.HasPrefix(base, "String")
+}
+
+// cutSuffixFold is strings.CutSuffix ignoring case, as IAM compares
+// condition key names.
+func cutSuffixFold(s, suffix string) (string, bool) {
+	if len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix) {
+		return s[:len(s)-len(suffix)], true
+	}
+	return s, false
 }
 
 // normalizeAWS writes an account principal as its 12-digit id, so a config's
@@ -309,7 +336,7 @@ func externalIDs(cond map[string]any) []string {
 }
 
 // assumable evaluates the role's trust policy for the principal's call to STS.
-func assumable(r *Role, p Principal) bool {
+func assumable(r *Role, p Principal) iameval.Decision {
 	req := iameval.Request{Context: map[string][]string{}}
 	switch p.Kind {
 	case Token:
@@ -329,13 +356,78 @@ func assumable(r *Role, p Principal) bool {
 			req.Context["sts:ExternalId"] = []string{p.ExternalID}
 		}
 	case Service:
+		// The service acts for a resource of its own in the role's account:
+		// it presents that account and the resource's ARN.
 		req.Action = "sts:AssumeRole"
 		req.Principal = map[string]string{"Service": p.Service}
 		req.Context["aws:SourceAccount"] = []string{r.Account}
+		best := iameval.ImplicitDeny
+		for _, src := range sourceArns(r, p.Service) {
+			req.Context["aws:SourceArn"] = []string{src}
+			req.Resource = r.Arn
+			switch d, _ := iameval.Evaluate(r.Trust, req); d {
+			case iameval.Allow:
+				return d
+			case iameval.Indeterminate:
+				best = d
+			}
+		}
+		return best
 	}
 	req.Resource = r.Arn
 	d, _ := iameval.Evaluate(r.Trust, req)
-	return d == iameval.Allow
+	return d
+}
+
+// serviceResources are the resources a service assumes roles for, where a
+// trust does not say: the RAG knowledge base's role is assumed by Bedrock
+// for a knowledge base.
+var serviceResources = map[string]string{
+	"bedrock.amazonaws.com": "knowledge-base/REVIEWPROBE1",
+	"lambda.amazonaws.com":  "function:review-probe",
+}
+
+// sourceArns are ARNs of resources of the service in the role's own account
+// and region: the ones the trust's aws:SourceArn patterns name there (with
+// wildcards filled in), else the service's usual resource.
+func sourceArns(r *Role, service string) []string {
+	part := partitionOf(r.Arn)
+	prefix, _, _ := strings.Cut(service, ".")
+	var out []string
+	for _, st := range iampolicy.Statements(r.Trust) {
+		cond, _ := st["Condition"].(map[string]any)
+		for _, kv := range cond {
+			keys, _ := kv.(map[string]any)
+			for k, v := range keys {
+				if !strings.EqualFold(k, "aws:SourceArn") {
+					continue
+				}
+				for _, pat := range iampolicy.Strings(v) {
+					f := strings.SplitN(pat, ":", 6)
+					if len(f) != 6 || f[2] != prefix {
+						continue
+					}
+					fill := func(s, with string) string {
+						if s == "*" || s == "" && with != "" {
+							return with
+						}
+						return strings.NewReplacer("*", "review-probe", "?", "x").Replace(s)
+					}
+					arn := strings.Join([]string{"arn", part, prefix, fill(f[3], r.Region), fill(f[4], r.Account), fill(f[5], "")}, ":")
+					if f[4] == r.Account || f[4] == "*" {
+						out = append(out, arn)
+					}
+				}
+			}
+		}
+	}
+	if res, ok := serviceResources[service]; ok {
+		out = append(out, fmt.Sprintf("arn:%s:%s:%s:%s:%s", part, prefix, r.Region, r.Account, res))
+	}
+	if len(out) == 0 {
+		out = append(out, fmt.Sprintf("arn:%s:%s:%s:%s:review-probe", part, prefix, r.Region, r.Account))
+	}
+	return uniq(out)
 }
 
 func partitionOf(arn string) string {

@@ -104,36 +104,94 @@ func or(a, b tri) tri {
 // Evaluate decides a request against a policy document (as generic JSON) and
 // returns the Sids of the statements that allowed it (or may have).
 func Evaluate(doc any, r Request) (Decision, []string) {
-	var allowedBy, mayAllow []string
+	var by []string
+	d, _ := EvaluateAll([]any{doc}, r, func(_ int, sid string) { by = append(by, sid) })
+	if d == ImplicitDeny || d == ExplicitDeny {
+		return d, nil
+	}
+	return d, by
+}
+
+// EvaluateAll decides a request against several documents of one kind
+// evaluated together, as IAM does a principal's identity policies: a Deny
+// in any wins. allowing is told of each statement (document index and Sid)
+// that allows the request or may; the indexes of those documents are returned.
+func EvaluateAll(docs []any, r Request, allowing func(doc int, sid string)) (Decision, []int) {
+	var allowed, may []int
+	type hit struct {
+		doc int
+		sid string
+	}
+	var hits []hit
 	mayDeny := false
-	for _, st := range iampolicy.Statements(doc) {
-		t := applies(st, r)
-		if t == no {
-			continue
+	for i, doc := range docs {
+		for _, st := range iampolicy.Statements(doc) {
+			t := applies(st, r)
+			if t == no {
+				continue
+			}
+			switch st["Effect"] {
+			case "Deny":
+				if t == yes {
+					return ExplicitDeny, nil
+				}
+				mayDeny = true
+			case "Allow":
+				sid, _ := st["Sid"].(string)
+				hits = append(hits, hit{i, sid})
+				if t == yes {
+					allowed = appendOnce(allowed, i)
+				} else {
+					may = appendOnce(may, i)
+				}
+			}
 		}
-		sid, _ := st["Sid"].(string)
-		switch st["Effect"] {
-		case "Deny":
-			if t == yes {
-				return ExplicitDeny, nil
-			}
-			mayDeny = true
-		case "Allow":
-			if t == yes {
-				allowedBy = append(allowedBy, sid)
-			} else {
-				mayAllow = append(mayAllow, sid)
-			}
+	}
+	if allowing != nil {
+		for _, h := range hits {
+			allowing(h.doc, h.sid)
 		}
 	}
 	switch {
-	case len(allowedBy) > 0 && !mayDeny:
-		return Allow, allowedBy
-	case len(allowedBy)+len(mayAllow) > 0:
-		return Indeterminate, append(allowedBy, mayAllow...)
+	case len(allowed) > 0 && !mayDeny:
+		return Allow, allowed
+	case len(allowed)+len(may) > 0:
+		for _, i := range may {
+			allowed = appendOnce(allowed, i)
+		}
+		return Indeterminate, allowed
 	}
 	return ImplicitDeny, nil
 }
+
+func appendOnce(s []int, i int) []int {
+	if len(s) > 0 && s[len(s)-1] == i {
+		return s
+	}
+	for _, x := range s {
+		if x == i {
+			return s
+		}
+	}
+	return append(s, i)
+}
+
+// Both is the decision when two kinds of policy must both allow, as identity
+// policies and a permissions boundary must.
+func Both(a, b Decision) Decision {
+	switch {
+	case a == ExplicitDeny || b == ExplicitDeny:
+		return ExplicitDeny
+	case a == ImplicitDeny || b == ImplicitDeny:
+		return ImplicitDeny
+	case a == Allow && b == Allow:
+		return Allow
+	}
+	return Indeterminate
+}
+
+// Match reports whether an IAM resource pattern (with * and ?) matches s.
+func Match(pattern, s string) bool { return glob(pattern, s, false) }
 
 func applies(st map[string]any, r Request) tri {
 	t := yes
