@@ -298,7 +298,8 @@ func buildWithPipelines(app awscdk.App, e *estate.Estate, props *BuildProps) *Es
 			return st
 		}
 		st := awscdk.NewStage(app, jsii.String(group), nil)
-		// Aspects, and so tags, stop at a stage boundary: tag each stage.
+		// Aspects (tags, cdk-nag) stop at a stage boundary: add them to each stage.
+		awscdk.Aspects_Of(st).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 		tags := awscdk.Tags_Of(st)
 		for _, t := range e.Tags {
 			tags.Add(jsii.String(t.Key), jsii.String(t.Value), nil)

@@ -285,3 +285,28 @@ func TestPipeline200Accounts(t *testing.T) {
 	}
 	_ = e
 }
+
+// BenchmarkPipelineSynth200 measures the README's figure, one synth of the
+// 200-account fixture (800 model-account stacks) with and without the
+// pipeline section:
+//
+//	go test ./test -run XXX -bench Synth200 -benchtime 1x
+func BenchmarkPipelineSynth200(b *testing.B) {
+	data := fixture.Large(200, 40)
+	for b.Loop() {
+		synthPipeline(b, "large.yaml", data)
+	}
+}
+
+func BenchmarkPlainSynth200(b *testing.B) {
+	data := fixture.Large(200, 40)
+	for b.Loop() {
+		c, err := config.Parse("large.yaml", data)
+		require.NoError(b, err)
+		e, err := estate.Build(c)
+		require.NoError(b, err)
+		app := awscdk.NewApp(&awscdk.AppProps{Context: withFlags(b, nil), Outdir: jsii.String(b.TempDir())})
+		stacks.Build(app, e, &stacks.BuildProps{})
+		app.Synth(nil)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestDeployPlan(t *testing.T) {
@@ -97,5 +99,71 @@ func TestDeployPlan(t *testing.T) {
 	}
 	if len(plan.Waves) != 2 || plan.Waves[0].Stacks != "ACME-GenAI-SharedModelsC" || plan.Waves[0].Include[0]["account"] != "444444444444" || plan.Waves[1].Include[0]["stack"] != "ACME-GenAIGateway-Central" {
 		t.Errorf("JSON plan: %s", out.String())
+	}
+}
+
+// The example workflow uses the deploy plan's JSON as it is.
+func TestGitHubActionsWorkflow(t *testing.T) {
+	b, err := os.ReadFile("../../scripts/github-actions/deploy.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		Permissions map[string]string
+		Jobs        map[string]struct {
+			Outputs  map[string]string
+			Strategy struct {
+				MaxParallel int  `yaml:"max-parallel"`
+				FailFast    bool `yaml:"fail-fast"`
+				Matrix      map[string]string
+			}
+			Steps []struct {
+				Run string
+			}
+		}
+	}
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	if wf.Permissions["id-token"] != "write" {
+		t.Error("OIDC needs id-token: write")
+	}
+	deploy := wf.Jobs["deploy"]
+	if deploy.Strategy.MaxParallel != 1 || !deploy.Strategy.FailFast || deploy.Strategy.Matrix["wave"] != "${{ fromJSON(needs.plan.outputs.waves) }}" {
+		t.Errorf("deploy strategy: %+v", deploy.Strategy)
+	}
+	runs := func(job string) string {
+		var all []string
+		for _, s := range wf.Jobs[job].Steps {
+			all = append(all, s.Run)
+		}
+		return strings.Join(all, "\n")
+	}
+	for _, want := range []string{"deploy-plan", "-o json", "jq -c .waves plan.json"} {
+		if !strings.Contains(runs("plan"), want) {
+			t.Errorf("plan job does not run %q", want)
+		}
+	}
+	for _, want := range []string{"cdk deploy --app cdk.out --exclusively --require-approval never", `--concurrency "$CONCURRENCY"`, "${{ matrix.wave.stacks }}"} {
+		if !strings.Contains(runs("deploy"), want) {
+			t.Errorf("deploy job does not run %q", want)
+		}
+	}
+	// The fields the workflow reads are the plan's.
+	var out, errb bytes.Buffer
+	if code := run([]string{"deploy-plan", "-o", "json", "-head", "../../config/usecases.yaml"}, &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	var plan struct {
+		Waves []map[string]any `json:"waves"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &plan); err != nil || len(plan.Waves) == 0 {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	waves := plan.Waves
+	for _, k := range []string{"wave", "phase", "stacks", "include"} {
+		if _, ok := waves[0][k]; !ok {
+			t.Errorf("a wave has no %q, which the workflow reads", k)
+		}
 	}
 }

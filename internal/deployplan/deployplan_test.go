@@ -230,3 +230,20 @@ func TestLayout(t *testing.T) {
 		t.Error("26 stacks per wave (52 actions) accepted")
 	}
 }
+
+func TestLayoutRejectsAStageLargerThanAWave(t *testing.T) {
+	var head []Stack
+	for i := range 5 {
+		s := Stack{Name: fmt.Sprintf("A-%d", i), Kind: ModelAccount, Group: "A"}
+		if i > 0 {
+			s.DependsOn = []string{"A-0"}
+		}
+		head = append(head, s)
+	}
+	if _, err := Layout(head, 4); err == nil || !strings.Contains(err.Error(), "stage A has 5 stacks") {
+		t.Errorf("err = %v", err)
+	}
+	if p, err := Layout(head, 5); err != nil || len(p) != 1 || len(p[0]) != 1 {
+		t.Errorf("5 shards in a wave of 5: %v %v", p, err)
+	}
+}
