@@ -20,13 +20,13 @@ type RAG struct {
 	LLMModel                 string  `yaml:"llmModel" doc:"Model or inference profile id used for generation." required:"true"`
 	EmbeddingModel           string  `yaml:"embeddingModel" doc:"Embedding model id; its catalog entry lists the dimensions it produces." required:"true"`
 	VectorDimension          int     `yaml:"vectorDimension" doc:"Index dimension; must be one the embedding model produces." required:"true"`
-	DistanceMetric           string  `yaml:"distanceMetric,omitempty" doc:"cosine (default) or euclidean." enum:"cosine,euclidean"`
-	DocumentsPrefix          string  `yaml:"documentsPrefix,omitempty" doc:"Key prefix of documents in the bucket. Default documents/."`
-	NoncurrentVersionDays    int     `yaml:"noncurrentVersionDays,omitempty" doc:"Days before noncurrent document versions expire. Default 30."`
+	DistanceMetric           string  `yaml:"distanceMetric,omitempty" doc:"cosine or euclidean." enum:"cosine,euclidean" default:"cosine"`
+	DocumentsPrefix          string  `yaml:"documentsPrefix,omitempty" doc:"Key prefix of documents in the bucket, ending in /." default:"documents/"`
+	NoncurrentVersionDays    int     `yaml:"noncurrentVersionDays,omitempty" doc:"Days before noncurrent document versions expire." default:"30" minimum:"1"`
 	ConversationTTLAttribute string  `yaml:"conversationTtlAttribute,omitempty" doc:"DynamoDB TTL attribute for conversation items; unset means no TTL."`
 	KnowledgeBase            bool    `yaml:"knowledgeBase,omitempty" doc:"Create the role a Bedrock knowledge base assumes."`
-	TopK                     int     `yaml:"topK,omitempty" doc:"VECTOR_TOP_K. Default 5."`
-	SimilarityThreshold      float64 `yaml:"similarityThreshold,omitempty" doc:"SIMILARITY_THRESHOLD, 0 to 1. Default 0.7."`
+	TopK                     int     `yaml:"topK,omitempty" doc:"VECTOR_TOP_K." default:"5" minimum:"1" maximum:"100"`
+	SimilarityThreshold      float64 `yaml:"similarityThreshold,omitempty" doc:"SIMILARITY_THRESHOLD." default:"0.7" minimum:"0" maximum:"1"`
 	KnowledgeBaseID          string  `yaml:"knowledgeBaseId,omitempty" doc:"BEDROCK_KNOWLEDGE_BASE_ID, when the agent searches an existing knowledge base (up to 10 letters and digits); the app role may Retrieve and RetrieveAndGenerate on it."`
 	// The index stores these keys as non-filterable metadata: chunk text and
 	// a knowledge base's keys would overflow the 2 KB filterable budget.
@@ -40,22 +40,22 @@ type RAG struct {
 
 // RAGLambda sizes the function.
 type RAGLambda struct {
-	MemoryMB         int `yaml:"memoryMb,omitempty" doc:"Memory in MB, 128-10240. Default 1024."`
-	TimeoutSeconds   int `yaml:"timeoutSeconds,omitempty" doc:"Timeout in seconds, 1-900. Default 60."`
-	LogRetentionDays int `yaml:"logRetentionDays,omitempty" doc:"Days to keep the function's and the API's logs. Default 30."`
+	MemoryMB         int `yaml:"memoryMb,omitempty" doc:"Memory in MB." default:"1024" minimum:"128" maximum:"10240"`
+	TimeoutSeconds   int `yaml:"timeoutSeconds,omitempty" doc:"Timeout in seconds." default:"60" minimum:"1" maximum:"900"`
+	LogRetentionDays int `yaml:"logRetentionDays,omitempty" doc:"Days to keep the function's and the API's logs (a CloudWatch Logs retention)." default:"30"`
 }
 
 // RAGAPI configures the REST API in front of the function.
 type RAGAPI struct {
-	Auth        string   `yaml:"auth,omitempty" doc:"iam (default) or cognito." enum:"iam,cognito"`
+	Auth        string   `yaml:"auth,omitempty" doc:"iam or cognito." enum:"iam,cognito" default:"iam"`
 	UserPoolArn string   `yaml:"userPoolArn,omitempty" doc:"Cognito user pool ARN, for auth: cognito."`
 	CorsOrigins []string `yaml:"corsOrigins,omitempty" doc:"Origins allowed by CORS; none means no CORS."`
-	RateLimit   float64  `yaml:"rateLimit,omitempty" doc:"Stage throttling, requests per second. Default 50."`
-	BurstLimit  int      `yaml:"burstLimit,omitempty" doc:"Stage throttling burst. Default 100."`
+	RateLimit   float64  `yaml:"rateLimit,omitempty" doc:"Stage throttling, requests per second." default:"50" minimum:"1"`
+	BurstLimit  int      `yaml:"burstLimit,omitempty" doc:"Stage throttling burst." default:"100" minimum:"1"`
 	// Every route streams, so the integration may wait up to 15 minutes
 	// without a quota increase.
-	TimeoutSeconds int `yaml:"timeoutSeconds,omitempty" doc:"Integration timeout of every route, 1-900 and at most lambda.timeoutSeconds. Default lambda.timeoutSeconds."`
-	MaxBodyKB      int `yaml:"maxBodyKb,omitempty" doc:"Largest request body the web ACL lets through, in KB: 16, 32, 48 or 64 (WAF's inspection limits for API Gateway). Default 64. Documents go to S3 by presigned URL instead."`
+	TimeoutSeconds int `yaml:"timeoutSeconds,omitempty" doc:"Integration timeout of every route, at most lambda.timeoutSeconds. Default lambda.timeoutSeconds." minimum:"1" maximum:"900"`
+	MaxBodyKB      int `yaml:"maxBodyKb,omitempty" doc:"Largest request body the web ACL lets through, in KB (WAF's inspection limits for API Gateway). Documents go to S3 by presigned URL instead." enum:"16,32,48,64" default:"64"`
 }
 
 // RAGImage is the container image: an ECR image, or a directory built as an asset.
@@ -69,60 +69,20 @@ type RAGImage struct {
 // keys a Bedrock knowledge base writes into an S3 Vectors index.
 var DefaultNonFilterableMetadataKeys = []string{"content", "AMAZON_BEDROCK_TEXT", "AMAZON_BEDROCK_METADATA"}
 
-// BodyInspectionKB are the body sizes AWS WAF can inspect for API Gateway.
-var BodyInspectionKB = []int{16, 32, 48, 64}
-
-const defaultLambdaTimeout = 60
-
 var knowledgeBaseIDRE = regexp.MustCompile(`^[0-9a-zA-Z]{1,10}$`)
 
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 var ecrRepoARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:ecr:[a-z0-9-]+:[0-9]{12}:repository/[a-z0-9._/-]+$`)
 
-// Defaults fills the documented defaults.
+// Defaults fills the defaults a struct tag cannot state: a list, and a
+// value that follows another field. SetDefaults has filled the tagged ones.
 func (r *RAG) Defaults() {
-	if r.DistanceMetric == "" {
-		r.DistanceMetric = "cosine"
-	}
-	if r.DocumentsPrefix == "" {
-		r.DocumentsPrefix = "documents/"
-	}
-	if r.NoncurrentVersionDays == 0 {
-		r.NoncurrentVersionDays = 30
-	}
-	if r.TopK == 0 {
-		r.TopK = 5
-	}
-	if r.SimilarityThreshold == 0 {
-		r.SimilarityThreshold = 0.7
-	}
-	if r.Lambda.MemoryMB == 0 {
-		r.Lambda.MemoryMB = 1024
-	}
-	if r.Lambda.TimeoutSeconds == 0 {
-		r.Lambda.TimeoutSeconds = defaultLambdaTimeout
-	}
-	if r.Lambda.LogRetentionDays == 0 {
-		r.Lambda.LogRetentionDays = 30
-	}
 	if r.NonFilterableMetadataKeys == nil {
 		r.NonFilterableMetadataKeys = slices.Clone(DefaultNonFilterableMetadataKeys)
 	}
 	if r.API.TimeoutSeconds == 0 {
 		r.API.TimeoutSeconds = r.Lambda.TimeoutSeconds
-	}
-	if r.API.MaxBodyKB == 0 {
-		r.API.MaxBodyKB = 64
-	}
-	if r.API.Auth == "" {
-		r.API.Auth = "iam"
-	}
-	if r.API.RateLimit == 0 {
-		r.API.RateLimit = 50
-	}
-	if r.API.BurstLimit == 0 {
-		r.API.BurstLimit = 100
 	}
 }
 
@@ -159,28 +119,14 @@ func (v *validator) rag() {
 	if r.DocumentsPrefix != "" && (strings.HasPrefix(r.DocumentsPrefix, "/") || !strings.HasSuffix(r.DocumentsPrefix, "/") || strings.ContainsAny(r.DocumentsPrefix, "*?")) {
 		v.r.Add("rag.documentsPrefix", "use a literal key prefix ending in /, e.g. documents/", "%q is not a usable key prefix", r.DocumentsPrefix)
 	}
-	if r.SimilarityThreshold < 0 || r.SimilarityThreshold > 1 {
-		v.r.Add("rag.similarityThreshold", "use a value from 0 to 1", "%v is out of range", r.SimilarityThreshold)
-	}
-	if r.TopK < 0 || r.TopK > 100 || r.NoncurrentVersionDays < 0 {
-		v.r.Add("rag", "use positive values: topK up to 100, noncurrentVersionDays in days", "topK or noncurrentVersionDays is out of range")
-	}
-	if m := r.Lambda.MemoryMB; m != 0 && (m < 128 || m > 10240) {
-		v.r.Add("rag.lambda.memoryMb", "use 128 to 10240", "%d MB is outside Lambda's range", m)
-	}
-	if ts := r.Lambda.TimeoutSeconds; ts < 0 || ts > 900 {
-		v.r.Add("rag.lambda.timeoutSeconds", "use 1 to 900", "%d s is outside Lambda's range", ts)
-	}
+	// Ranges, enums and defaults of single fields are declared in the tags.
 	v.ragTimeout(r)
 	v.kmsKeyChoice("rag", r.KMSKeyArn, r.CreateKMSKey, r.Region)
 	v.ragMetadataKeys(r.NonFilterableMetadataKeys)
 	if id := r.KnowledgeBaseID; id != "" && !knowledgeBaseIDRE.MatchString(id) {
 		v.r.Add("rag.knowledgeBaseId", "use the knowledge base id (up to 10 letters and digits, e.g. ABCDE12345), not its name or ARN", "%q is not a knowledge base id", id)
 	}
-	if kb := r.API.MaxBodyKB; kb != 0 && !slices.Contains(BodyInspectionKB, kb) {
-		v.r.Add("rag.api.maxBodyKb", fmt.Sprintf("use one of %v: the body sizes AWS WAF inspects for API Gateway", BodyInspectionKB), "WAF cannot inspect %d KB of a body", kb)
-	}
-	if d := r.Lambda.LogRetentionDays; d != 0 && !slices.Contains(logRetentionDays, d) {
+	if d := r.Lambda.LogRetentionDays; !slices.Contains(logRetentionDays, d) {
 		v.r.Add("rag.lambda.logRetentionDays", fmt.Sprintf("use one of %v", logRetentionDays), "CloudWatch Logs does not offer %d days", d)
 	}
 	switch r.API.Auth {
@@ -221,16 +167,10 @@ func (v *validator) rag() {
 // ragTimeout checks the gateway's integration timeout against the function's:
 // every route streams, so API Gateway allows up to 15 minutes, and waiting
 // longer than the function may run only hides that the function was stopped.
+// Both are in range here or already reported (minimum/maximum tags).
 func (v *validator) ragTimeout(r *RAG) {
-	lambda := r.Lambda.TimeoutSeconds
-	if lambda == 0 {
-		lambda = defaultLambdaTimeout // Defaults runs after validation
-	}
-	switch ts := r.API.TimeoutSeconds; {
-	case ts == 0:
-	case ts < 1 || ts > 900:
-		v.r.Add("rag.api.timeoutSeconds", "use 1 to 900: a streaming integration may wait up to 15 minutes", "%d s is outside API Gateway's range", ts)
-	case lambda >= 1 && lambda <= 900 && ts > lambda:
+	lambda, ts := r.Lambda.TimeoutSeconds, r.API.TimeoutSeconds
+	if lambda >= 1 && lambda <= 900 && ts > lambda {
 		v.r.Add("rag.api.timeoutSeconds", fmt.Sprintf("use at most %d (lambda.timeoutSeconds), or raise lambda.timeoutSeconds to %d", lambda, ts), "the gateway would wait %d s for a function that Lambda stops after %d s", ts, lambda)
 	}
 }

@@ -329,9 +329,11 @@ func TestRAGConfigErrors(t *testing.T) {
 		want            []string
 	}{
 		{"gateway waits past the function", "  api: {timeoutSeconds: 120}\n", "rag.api.timeoutSeconds", []string{"Lambda stops after 60 s", "at most 60"}},
-		{"gateway past its streaming limit", "  lambda: {timeoutSeconds: 900}\n  api: {timeoutSeconds: 901}\n", "rag.api.timeoutSeconds", []string{"outside API Gateway's range", "1 to 900"}},
-		{"function past its limit", "  lambda: {timeoutSeconds: 901}\n", "rag.lambda.timeoutSeconds", []string{"outside Lambda's range"}},
-		{"body size WAF cannot inspect", "  api: {maxBodyKb: 100}\n", "rag.api.maxBodyKb", []string{"cannot inspect 100 KB", "16 32 48 64"}},
+		{"gateway past its streaming limit", "  lambda: {timeoutSeconds: 900}\n  api: {timeoutSeconds: 901}\n", "rag.api.timeoutSeconds", []string{"901 is out of range", "900"}},
+		{"gateway timeout of 0", "  api: {timeoutSeconds: 0}\n", "rag.api.timeoutSeconds", []string{"0 is out of range"}},
+		{"function past its limit", "  lambda: {timeoutSeconds: 901}\n", "rag.lambda.timeoutSeconds", []string{"901 is out of range", "900"}},
+		{"body size WAF cannot inspect", "  api: {maxBodyKb: 100}\n", "rag.api.maxBodyKb", []string{"100 is not one of 16, 32, 48, 64"}},
+		{"topK of 0", "  topK: 0\n", "rag.topK", []string{"0 is out of range"}},
 		{"too many metadata keys", "  nonFilterableMetadataKeys: [a, b, c, d, e, f, g, h, i, j, k]\n", "rag.nonFilterableMetadataKeys", []string{"11 keys", "1 to 10"}},
 		{"empty metadata key list", "  nonFilterableMetadataKeys: []\n", "rag.nonFilterableMetadataKeys", []string{"0 keys"}},
 		{"repeated metadata key", "  nonFilterableMetadataKeys: [content, content]\n", "rag.nonFilterableMetadataKeys[1]", []string{"listed twice"}},
