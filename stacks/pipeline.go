@@ -365,6 +365,27 @@ func deployable(e *estate.Estate, out *Estate) []deployplan.Stack {
 			deployplan.Stack{Name: base, Account: a, Region: r, Kind: deployplan.Other, Group: g},
 			deployplan.Stack{Name: *out.RAGLambda.StackName(), Account: a, Region: r, Kind: deployplan.Other, Group: g, DependsOn: []string{base}})
 	}
+	// Any other stack: part of its model account when built in the account's
+	// stage, otherwise deployed on its own after the rest.
+	listed := map[string]bool{}
+	for _, s := range list {
+		listed[s.Name] = true
+	}
+	for _, st := range out.Stacks() {
+		name := *st.StackName()
+		if listed[name] {
+			continue
+		}
+		a, r := env(st)
+		s := deployplan.Stack{Name: name, Account: a, Region: r, Kind: deployplan.Other, Group: name}
+		if parent := st.Node().Scope(); parent != nil && parent.Node().Scope() != nil && *awscdk.Stage_IsStage(parent) {
+			s.Kind, s.Group = deployplan.ModelAccount, *parent.Node().Id()
+		}
+		for _, d := range *st.Dependencies() {
+			s.DependsOn = append(s.DependsOn, *d.StackName())
+		}
+		list = append(list, s)
+	}
 	return list
 }
 

@@ -135,6 +135,20 @@ func FromAssembly(dir string) ([]Stack, error) {
 		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	// A stack that needs a model-account stack of its own account (an
+	// account's inference profiles, say) deploys with that account.
+	byName := map[string]*Stack{}
+	for i := range out {
+		byName[out[i].Name] = &out[i]
+	}
+	for i := range out {
+		s := &out[i]
+		for _, d := range s.DependsOn {
+			if dep := byName[d]; s.Kind == Other && dep != nil && dep.Kind == ModelAccount && dep.Account == s.Account {
+				s.Kind, s.Group = ModelAccount, dep.Group
+			}
+		}
+	}
 	return out, nil
 }
 

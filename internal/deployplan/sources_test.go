@@ -89,3 +89,24 @@ func TestFromAssembly(t *testing.T) {
 		t.Error("an empty directory read as an assembly")
 	}
 }
+
+func TestFromAssemblyJoinsAccountStacks(t *testing.T) {
+	dir := t.TempDir()
+	writeAssembly(t, dir, map[string][]string{
+		"Models":   {"AWS::IAM::Role", "AWS::CDK::Metadata"},
+		"Profiles": {"AWS::Bedrock::ApplicationInferenceProfile"},
+	}, map[string][]string{"Profiles": {"Models"}}, "")
+	stacks, err := FromAssembly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stacks {
+		if s.Kind != ModelAccount || s.Group != "123456789012" {
+			t.Errorf("%s: %s in group %q, want the account's model-account group", s.Name, s.Kind, s.Group)
+		}
+	}
+	p := Order(nil, stacks, 0)
+	if got := rows(p); !slices.Equal(got, []string{"1 model accounts before central: Models(deploy)", "2 model accounts before central: Profiles(deploy)"}) {
+		t.Errorf("order: %q", got)
+	}
+}
