@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,11 +12,70 @@ import (
 var (
 	ecrImageRE   = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9._/-]+)(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$`)
 	acmARNRE     = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$`)
-	secretARNRE  = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[\w/+=.@-]+$`)
+	kmsKeyARNRE  = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:kms:([a-z0-9-]+):[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	routeTableRE = regexp.MustCompile(`^rtb-[0-9a-f]{8,17}$`)
 	vpcIDRE      = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
 	subnetIDRE   = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
 	cacheNodeRE  = regexp.MustCompile(`^cache\.[a-z0-9]+\.[a-z0-9]+$`)
 	fargateSizes = map[int][]int{256: {512, 1024, 2048}, 512: {1024, 2048, 3072, 4096}, 1024: {2048, 3072, 4096, 5120, 6144, 7168, 8192}, 2048: {4096, 5120, 6144, 7168, 8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384}, 4096: {8192, 9216, 10240, 11264, 12288, 13312, 14336, 15360, 16384, 17408, 18432, 19456, 20480, 21504, 22528, 23552, 24576, 25600, 26624, 27648, 28672, 29696, 30720}}
+)
+
+// removedFields are keys that older configs carry and this version no longer
+// reads: validation explains the change instead of "unknown field".
+var removedFields = map[string]struct{ why, fix string }{
+	"central.gateway.clientSecretArns": {
+		why: "clientSecretArns is no longer read: callers now authenticate with their own IdP tokens (Authorization: Bearer <JWT>), and the gateway holds no IdP client secret, so its task role has no Secrets Manager access",
+		fix: "delete the key; give each use case its own IdP client (client-credentials grant) whose tokens carry its subject and the configured audience",
+	},
+	"central.oidcProviderArn": {
+		why: "oidcProviderArn is no longer read: the central stack registers no IAM OIDC provider, because STS checks a web identity token against the provider in the account of the role being assumed, and no role in the central account trusts it",
+		fix: "delete the key; model accounts keep their own modelAccounts[].oidcProviderArn",
+	},
+}
+
+// Gateway facts stated once, for validation, defaults and the stack.
+const (
+	// ALBIdleMarginSeconds lets the gateway time a request out, and answer,
+	// before the ALB drops an idle connection.
+	ALBIdleMarginSeconds = 15
+	// DefaultVPCCidr is the new VPC's range.
+	DefaultVPCCidr = "10.0.0.0/16"
+	// jwtClaimMax: the ALB's JWT action takes at most 10 values of at most
+	// 256 characters per claim, and an issuer and JWKS URL of 256 characters.
+	jwtClaimValues, jwtClaimChars = 10, 256
+)
+
+var privateRanges = []*net.IPNet{mustCIDR("10.0.0.0/8"), mustCIDR("172.16.0.0/12"), mustCIDR("192.168.0.0/16")}
+
+func mustCIDR(s string) *net.IPNet { _, n, _ := net.ParseCIDR(s); return n }
+
+// JWKS is the issuer's JWKS endpoint: the configured one, or the one an IdP
+// publishes at a fixed place, known without a network call. Okta custom
+// authorization servers (https://<org>.okta.com/oauth2/<id>) serve
+// <issuer>/v1/keys; Cognito user pools serve <issuer>/.well-known/jwks.json.
+// Other IdPs: "" (the config must name it).
+func (p IdentityProvider) JWKS() string {
+	if p.JWKSURL != "" {
+		return p.JWKSURL
+	}
+	u, err := url.Parse(p.IssuerURL)
+	if err != nil || u.Scheme != "https" {
+		return ""
+	}
+	okta := strings.HasSuffix(u.Host, ".okta.com") || strings.HasSuffix(u.Host, ".oktapreview.com") || strings.HasSuffix(u.Host, ".okta-emea.com")
+	switch {
+	case okta && oktaCustomServerRE.MatchString(u.Path):
+		return strings.TrimSuffix(p.IssuerURL, "/") + "/v1/keys"
+	case cognitoHostRE.MatchString(u.Host) && cognitoPoolRE.MatchString(u.Path):
+		return p.IssuerURL + "/.well-known/jwks.json"
+	}
+	return ""
+}
+
+var (
+	oktaCustomServerRE = regexp.MustCompile(`^/oauth2/[A-Za-z0-9]+$`)
+	cognitoHostRE      = regexp.MustCompile(`^cognito-idp\.[a-z0-9-]+\.amazonaws\.com$`)
+	cognitoPoolRE      = regexp.MustCompile(`^/[a-z0-9-]+_[A-Za-z0-9]+$`)
 )
 
 // ImageParts splits an ECR image URI into account, region, repository and
@@ -45,6 +105,10 @@ func (g *Gateway) Defaults() {
 	set(&g.RequestsPerTarget, 1000)
 	set(&g.LogRetentionDays, 30)
 	set(&g.CredentialTTLSeconds, 900)
+	// Not a default tag: it applies only when the VPC is new.
+	if g.VPC == nil && g.VPCCidr == "" {
+		g.VPCCidr = DefaultVPCCidr
+	}
 	if g.HealthCheckPath == "" {
 		g.HealthCheckPath = "/health"
 	}
@@ -55,11 +119,20 @@ func (g *Gateway) Defaults() {
 
 func (v *validator) gateway() {
 	g := v.c.Central.Gateway
+	removed := func(path string, set bool) {
+		if set {
+			r := removedFields[path]
+			v.r.Add(path, r.fix, "%s", r.why)
+		}
+	}
+	removed("central.oidcProviderArn", v.c.Central.OidcProviderArn != "")
 	if g == nil {
 		return
 	}
 	p := "central.gateway"
-	if v.required(p+".image", g.Image == "", "the gateway image, e.g. 111111111111.dkr.ecr.us-east-1.amazonaws.com/genai-gateway:1.0.0") && !ecrImageRE.MatchString(g.Image) {
+	removed(p+".clientSecretArns", g.ClientSecretArns != nil)
+	v.gatewayIdP()
+	if g.Image != "" && !ecrImageRE.MatchString(g.Image) {
 		v.r.Add(p+".image", "use <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>; never an unpinned image", "%q is not a pinned ECR image URI", g.Image)
 	}
 	if v.required(p+".certificateArn", g.CertificateArn == "", "the ACM certificate ARN of the HTTPS listener") && !acmARNRE.MatchString(g.CertificateArn) {
@@ -90,9 +163,14 @@ func (v *validator) gateway() {
 	if d := g.LogRetentionDays; d != 0 && !slices.Contains(logRetentionDays, d) {
 		v.r.Add(p+".logRetentionDays", fmt.Sprintf("use one of %v", logRetentionDays), "CloudWatch Logs does not offer %d days", d)
 	}
-	for i, a := range g.ClientSecretArns {
-		if !secretARNRE.MatchString(a) {
-			v.r.Add(fmt.Sprintf("%s.clientSecretArns[%d]", p, i), "use the full secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>); never a wildcard", "%q is not a Secrets Manager ARN", a)
+	if g.KMSKeyArn != "" {
+		if m := kmsKeyARNRE.FindStringSubmatch(g.KMSKeyArn); m == nil {
+			v.r.Add(p+".kmsKeyArn", "use arn:aws:kms:<region>:<account>:key/<key-id> (a key ARN, not an alias)", "%q is not a KMS key ARN", g.KMSKeyArn)
+		} else if m[2] != v.c.Central.Region {
+			v.r.Add(p+".kmsKeyArn", fmt.Sprintf("use a key in %s: ElastiCache and CloudWatch Logs take keys of their own region only", v.c.Central.Region), "the key is in %s, the gateway in %s", m[2], v.c.Central.Region)
+		}
+		if g.CreateKMSKey {
+			v.r.Add(p+".createKmsKey", "keep kmsKeyArn (import a key) or createKmsKey (create one), not both", "both kmsKeyArn and createKmsKey are set")
 		}
 	}
 	for i, c := range g.IngressCidrs {
@@ -103,8 +181,8 @@ func (v *validator) gateway() {
 	if g.CacheNodeType != "" && !cacheNodeRE.MatchString(g.CacheNodeType) {
 		v.r.Add(p+".cacheNodeType", "use an ElastiCache node type such as cache.t4g.small", "%q is not a node type", g.CacheNodeType)
 	}
-	if g.CacheReplicas < 0 || g.CacheReplicas > 5 {
-		v.r.Add(p+".cacheReplicas", "use 0 to 5", "%d replicas is out of range", g.CacheReplicas)
+	if g.VPCCidr != "" {
+		v.vpcCIDR(p+".vpcCidr", g.VPCCidr, g.VPC != nil)
 	}
 	if n := g.VPC; n != nil {
 		vp := p + ".vpc"
@@ -131,5 +209,64 @@ func (v *validator) gateway() {
 				}
 			}
 		}
+		if rt := n.PrivateRouteTableIDs; len(rt) > 0 || n.CreateEndpoints {
+			if len(rt) != len(n.PrivateSubnetIDs) {
+				v.r.Add(vp+".privateRouteTableIds", "list the route table of each private subnet, in the same order: the S3 gateway endpoint of createEndpoints is added to them", "%d route tables for %d private subnets", len(rt), len(n.PrivateSubnetIDs))
+			}
+			for i, id := range rt {
+				if !routeTableRE.MatchString(id) {
+					v.r.Add(fmt.Sprintf("%s.privateRouteTableIds[%d]", vp, i), "use the rtb-... id", "%q is not a route table id", id)
+				}
+			}
+		}
+	}
+}
+
+// gatewayIdP checks what the ALB's JWT verification needs from the IdP.
+func (v *validator) gatewayIdP() {
+	p := v.c.IdentityProvider
+	if p.JWKSURL != "" {
+		u, err := url.Parse(p.JWKSURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(p.JWKSURL) > jwtClaimChars {
+			v.r.Add("identityProvider.jwksUrl", fmt.Sprintf("use the https URL of the issuer's keys (the jwks_uri of its /.well-known/openid-configuration), at most %d characters", jwtClaimChars), "%q is not an https JWKS URL", p.JWKSURL)
+		}
+	} else if p.IssuerURL != "" && p.JWKS() == "" && !v.r.Has("identityProvider.issuerUrl") {
+		v.r.Add("identityProvider.jwksUrl", "add jwksUrl: the jwks_uri of "+strings.TrimSuffix(p.IssuerURL, "/")+"/.well-known/openid-configuration (it is derived only for Okta custom authorization servers and Cognito user pools)", "the gateway's ALB verifies callers' tokens against the issuer's JWKS, whose URL is not known for this issuer")
+	}
+	if len(p.IssuerURL) > jwtClaimChars {
+		v.r.Add("identityProvider.issuerUrl", fmt.Sprintf("use an issuer of at most %d characters", jwtClaimChars), "the ALB's JWT verification takes issuers of at most %d characters; this one has %d", jwtClaimChars, len(p.IssuerURL))
+	}
+	if len(p.Audiences) > jwtClaimValues {
+		v.r.Add("identityProvider.audiences", fmt.Sprintf("keep at most %d audiences while central.gateway is set", jwtClaimValues), "the ALB checks aud against at most %d values; %d are listed", jwtClaimValues, len(p.Audiences))
+	}
+	for i, a := range p.Audiences {
+		if len(a) > jwtClaimChars {
+			v.r.Add(fmt.Sprintf("identityProvider.audiences[%d]", i), fmt.Sprintf("use an audience of at most %d characters", jwtClaimChars), "the ALB's JWT verification takes claim values of at most %d characters", jwtClaimChars)
+		}
+	}
+}
+
+// vpcCIDR: a new VPC's range must be private, canonical and hold two AZs of
+// a public and a private subnet.
+func (v *validator) vpcCIDR(path, cidr string, imported bool) {
+	if imported {
+		v.r.Add(path, "remove vpcCidr: an imported VPC's range is vpc.cidr", "vpcCidr applies only to a new VPC, and vpc imports one")
+		return
+	}
+	ip, n, err := net.ParseCIDR(cidr)
+	if err != nil || ip.To4() == nil {
+		v.r.Add(path, "use an IPv4 CIDR such as 10.0.0.0/16", "%q is not an IPv4 CIDR", cidr)
+		return
+	}
+	if !ip.Equal(n.IP) {
+		v.r.Add(path, fmt.Sprintf("use %s", n), "%q has host bits set", cidr)
+		return
+	}
+	if ones, _ := n.Mask.Size(); ones < 16 || ones > 24 {
+		v.r.Add(path, "use a prefix from /16 (VPC maximum) to /24 (room for two AZs with a public and a private subnet each)", "/%d is outside /16 to /24", ones)
+		return
+	}
+	if !slices.ContainsFunc(privateRanges, func(r *net.IPNet) bool { return r.Contains(n.IP) }) {
+		v.r.Add(path, "use a range in 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918)", "%s is not a private range", cidr)
 	}
 }

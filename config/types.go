@@ -38,39 +38,48 @@ type IdentityProvider struct {
 	IssuerURL   string   `yaml:"issuerUrl" doc:"The token issuer (iss), an https URL." required:"true"`
 	Audiences   []string `yaml:"audiences" doc:"Client ids (token aud values) the roles accept." required:"true"`
 	Thumbprints []string `yaml:"thumbprints,omitempty" doc:"Optional SHA-1 thumbprints (40 hex digits, at most 5); IAM verifies the certificate without them."`
+	JWKSURL     string   `yaml:"jwksUrl,omitempty" doc:"The issuer's JWKS endpoint (https), against which the gateway's ALB and the gateway verify callers' tokens. Default for an Okta custom authorization server or a Cognito user pool: derived from the issuer; otherwise required when central.gateway is set."`
 }
 
 // Central is the gateway account.
 type Central struct {
-	Account         string   `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"account"`
-	Region          string   `yaml:"region" doc:"Region of the gateway." required:"true" schema:"region"`
-	OidcProviderArn string   `yaml:"oidcProviderArn,omitempty" doc:"ARN of an existing IAM OIDC provider for the issuer in the central account; imported instead of created."`
-	Gateway         *Gateway `yaml:"gateway,omitempty" doc:"The gateway service; without it the central stack holds only the IdP."`
+	Account string   `yaml:"account" doc:"12-digit account id, quoted." required:"true" pattern:"account"`
+	Region  string   `yaml:"region" doc:"Region of the gateway." required:"true" schema:"region"`
+	Gateway *Gateway `yaml:"gateway,omitempty" doc:"The gateway service; without it the central stack is empty."`
+	// OidcProviderArn is no longer read; kept so that a config still naming
+	// it gets an explanation instead of "unknown field".
+	OidcProviderArn string `yaml:"oidcProviderArn,omitempty" doc:"Removed: the central stack registers no IAM OIDC provider. Delete it."`
 }
 
 // Gateway is the ECS Fargate gateway, its load balancer, cache and routing data.
 type Gateway struct {
-	Image                string   `yaml:"image" doc:"ECR image URI with a tag or @sha256 digest." required:"true"`
-	CPU                  int      `yaml:"cpu,omitempty" doc:"Task CPU units." default:"1024" enum:"256,512,1024,2048,4096"`
-	MemoryMB             int      `yaml:"memoryMb,omitempty" doc:"Task memory in MB." default:"2048" minimum:"512" maximum:"30720"`
-	Port                 int      `yaml:"port,omitempty" doc:"Container port." default:"8080" minimum:"1" maximum:"65535"`
-	HealthCheckPath      string   `yaml:"healthCheckPath,omitempty" doc:"Target group health check path." default:"/health"`
-	ARM64                bool     `yaml:"arm64,omitempty" doc:"Run on ARM64 (Graviton) instead of x86_64."`
-	DesiredCount         int      `yaml:"desiredCount,omitempty" doc:"Tasks at deploy." default:"2" minimum:"0" maximum:"5000"`
-	MinCount             int      `yaml:"minCount,omitempty" doc:"Autoscaling minimum." default:"2" minimum:"0" maximum:"5000"`
-	MaxCount             int      `yaml:"maxCount,omitempty" doc:"Autoscaling maximum." default:"10" minimum:"1" maximum:"5000"`
-	TargetCPUPercent     int      `yaml:"targetCpuPercent,omitempty" doc:"Scale on CPU at this utilisation." default:"60" minimum:"1" maximum:"100"`
-	RequestsPerTarget    int      `yaml:"requestsPerTarget,omitempty" doc:"Scale on ALB requests per target." default:"1000" minimum:"1"`
-	LogRetentionDays     int      `yaml:"logRetentionDays,omitempty" doc:"Days to keep gateway logs." default:"30" minimum:"1"`
-	CredentialTTLSeconds int      `yaml:"credentialTtlSeconds,omitempty" doc:"TTL of cached STS credentials, 900-3600." default:"900" minimum:"900" maximum:"3600"`
-	ClientSecretArns     []string `yaml:"clientSecretArns,omitempty" doc:"Secrets Manager ARNs of the IdP client secret(s) the gateway may read."`
-	CertificateArn       string   `yaml:"certificateArn" doc:"ACM certificate ARN of the HTTPS listener." required:"true"`
-	InternetFacing       bool     `yaml:"internetFacing,omitempty" doc:"Internet-facing ALB; default internal."`
-	IngressCidrs         []string `yaml:"ingressCidrs,omitempty" doc:"CIDRs admitted to the ALB. Default 0.0.0.0/0 when internet-facing, the VPC's CIDR when internal."`
-	AllowPlainHTTP       bool     `yaml:"allowPlainHttp,omitempty" doc:"Serve plain HTTP too (flagged at synth). Default: HTTP only redirects."`
-	VPC                  *VPC     `yaml:"vpc,omitempty" doc:"Import an existing VPC; default a new one with two AZs."`
-	CacheNodeType        string   `yaml:"cacheNodeType,omitempty" doc:"ElastiCache node type." default:"cache.t4g.small"`
-	CacheReplicas        int      `yaml:"cacheReplicas,omitempty" doc:"Read replicas; Multi-AZ when above 0. Default 1."`
+	Image                 string   `yaml:"image,omitempty" doc:"ECR image URI with a tag or @sha256 digest (a tag gets a synth warning). Default: the gateway built from this repository (cmd/gateway/Dockerfile) as a Docker image asset; deploying then needs Docker."`
+	CPU                   int      `yaml:"cpu,omitempty" doc:"Task CPU units." default:"1024" enum:"256,512,1024,2048,4096"`
+	MemoryMB              int      `yaml:"memoryMb,omitempty" doc:"Task memory in MB." default:"2048" minimum:"512" maximum:"30720"`
+	Port                  int      `yaml:"port,omitempty" doc:"Container port." default:"8080" minimum:"1" maximum:"65535"`
+	HealthCheckPath       string   `yaml:"healthCheckPath,omitempty" doc:"Target group health check path." default:"/health"`
+	ARM64                 bool     `yaml:"arm64,omitempty" doc:"Run on ARM64 (Graviton) instead of x86_64."`
+	DesiredCount          int      `yaml:"desiredCount,omitempty" doc:"Tasks at deploy." default:"2" minimum:"0" maximum:"5000"`
+	MinCount              int      `yaml:"minCount,omitempty" doc:"Autoscaling minimum." default:"2" minimum:"0" maximum:"5000"`
+	MaxCount              int      `yaml:"maxCount,omitempty" doc:"Autoscaling maximum." default:"10" minimum:"1" maximum:"5000"`
+	TargetCPUPercent      int      `yaml:"targetCpuPercent,omitempty" doc:"Scale on CPU at this utilisation." default:"60" minimum:"1" maximum:"100"`
+	RequestsPerTarget     int      `yaml:"requestsPerTarget,omitempty" doc:"Scale on ALB requests per target." default:"1000" minimum:"1"`
+	LogRetentionDays      int      `yaml:"logRetentionDays,omitempty" doc:"Days to keep gateway logs." default:"30" minimum:"1"`
+	CredentialTTLSeconds  int      `yaml:"credentialTtlSeconds,omitempty" doc:"TTL of cached STS credentials, 900-3600." default:"900" minimum:"900" maximum:"3600"`
+	RequestTimeoutSeconds int      `yaml:"requestTimeoutSeconds,omitempty" doc:"Longest request the gateway serves (streams included; the gateway's own ceiling is 3600); the ALB idle timeout is this plus 15 s." default:"300" minimum:"1" maximum:"3600"`
+	CertificateArn        string   `yaml:"certificateArn" doc:"ACM certificate ARN of the HTTPS listener." required:"true"`
+	InternetFacing        bool     `yaml:"internetFacing,omitempty" doc:"Internet-facing ALB; default internal."`
+	IngressCidrs          []string `yaml:"ingressCidrs,omitempty" doc:"CIDRs admitted to the ALB. Default 0.0.0.0/0 when internet-facing, the VPC's CIDR when internal."`
+	AllowPlainHTTP        bool     `yaml:"allowPlainHttp,omitempty" doc:"Serve plain HTTP too (flagged at synth). Default: HTTP only redirects."`
+	VPC                   *VPC     `yaml:"vpc,omitempty" doc:"Import an existing VPC; default a new one with two AZs."`
+	CacheNodeType         string   `yaml:"cacheNodeType,omitempty" doc:"ElastiCache node type." default:"cache.t4g.small"`
+	VPCCidr               string   `yaml:"vpcCidr,omitempty" doc:"IPv4 CIDR of the new VPC: a private range, /16 to /24. Default 10.0.0.0/16. Not with vpc."`
+	CacheReplicas         int      `yaml:"cacheReplicas,omitempty" doc:"Read replicas; the cache is always Multi-AZ with automatic failover (a single node has none, and cdk-nag's AwsSolutions-AEC4 requires Multi-AZ)." default:"1" minimum:"1" maximum:"5"`
+	KMSKeyArn             string   `yaml:"kmsKeyArn,omitempty" doc:"Customer-managed KMS key (a key ARN in the central region) for the cache and the gateway and flow log groups. Default: AWS-owned keys."`
+	CreateKMSKey          bool     `yaml:"createKmsKey,omitempty" doc:"Create a customer-managed KMS key (rotation on, retained) for the cache and the log groups. Not with kmsKeyArn."`
+	// ClientSecretArns is no longer read; kept so that a config still naming
+	// it gets an explanation instead of "unknown field".
+	ClientSecretArns []string `yaml:"clientSecretArns,omitempty" doc:"Removed: callers authenticate with their own tokens and the gateway holds no client secret. Delete it."`
 }
 
 // VPC imports an existing VPC without lookups.
@@ -80,6 +89,9 @@ type VPC struct {
 	AvailabilityZones []string `yaml:"availabilityZones" doc:"AZs of the subnets, in order." required:"true"`
 	PublicSubnetIDs   []string `yaml:"publicSubnetIds,omitempty" doc:"One per AZ; needed for an internet-facing ALB."`
 	PrivateSubnetIDs  []string `yaml:"privateSubnetIds" doc:"One per AZ, with egress; tasks and cache run here." required:"true"`
+	// The S3 gateway endpoint needs the private subnets' route tables.
+	PrivateRouteTableIDs []string `yaml:"privateRouteTableIds,omitempty" doc:"Route table of each private subnet, in order; needed with createEndpoints (the S3 gateway endpoint)."`
+	CreateEndpoints      bool     `yaml:"createEndpoints,omitempty" doc:"Create the gateway's VPC endpoints (sts, bedrock-runtime, ssm, ecr.api, ecr.dkr, logs, and S3) in this VPC. Default false: an imported VPC usually has them."`
 }
 
 // Quota is a use case's rate limit, enforced by the gateway.

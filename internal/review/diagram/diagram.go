@@ -1,5 +1,5 @@
 // Package diagram draws an estate as a Mermaid flowchart that GitHub renders
-// in a pull-request comment: the central account with the IdP and the
+// in a pull-request comment: the IdP, the central account with the
 // gateway's task role, and each model account with its roles and policies.
 // Past a size where a full drawing stops being readable it summarises each
 // account in one node.
@@ -88,10 +88,13 @@ func render(p Props, roles []*role, accounts []string, names map[string]string, 
 	var b strings.Builder
 	b.WriteString("```mermaid\nflowchart LR\n")
 	c := p.Central
+	// The IdP stands outside every account: the central account registers no
+	// provider (STS checks tokens against the one in the role's account), and
+	// the gateway only passes on its callers' tokens.
+	fmt.Fprintf(&b, "  idp([%s])\n", label("IdP "+c.IdP+"<br/>"+c.Issuer))
 	fmt.Fprintf(&b, "  subgraph central[%s]\n", label("Central gateway account · "+c.Account))
-	fmt.Fprintf(&b, "    idp([%s])\n", label("IdP "+c.IdP+"<br/>"+c.Issuer))
 	fmt.Fprintf(&b, "    task[%s]\n", label("ECS task role<br/>"+c.TaskRole))
-	b.WriteString("  end\n  idp -. token .-> task\n")
+	b.WriteString("  end\n  idp -. caller tokens .-> task\n")
 	created := map[string]bool{}
 	for _, pr := range p.Inventory.Providers {
 		created[pr.Account] = !pr.Imported
