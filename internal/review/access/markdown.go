@@ -6,27 +6,19 @@ import (
 	"strings"
 
 	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/review/md"
 )
 
 // Markdown writes the matrix for a pull-request comment.
 func (m *Matrix) Markdown(w io.Writer) {
-	fmt.Fprintf(w, "## Who can call which model where\n\nRead from `%s`", m.Source)
+	fmt.Fprintf(w, "## Who can call which model where\n\nRead from %s", md.Code(m.Source))
 	if m.Config != "" {
-		fmt.Fprintf(w, ", compared with `%s`", m.Config)
+		fmt.Fprintf(w, ", compared with %s", md.Code(m.Config))
 	}
 	fmt.Fprint(w, ".")
-	principals, roles := map[string]bool{}, map[string]bool{}
-	grants := 0
-	for _, e := range m.Entries {
-		principals[e.Principal.Key()] = true
-		roles[e.Account+e.Role] = true
-		if e.Model != "" {
-			grants++
-		}
-	}
-	fmt.Fprintf(w, " %d principals, %d roles, %d grants; %d beyond the config, %d missing.\n\n", len(principals), len(roles), grants, len(m.Excess), len(m.Missing))
+	fmt.Fprintf(w, " %s\n\n", m.Summary())
 	if len(m.NotRead) > 0 {
-		fmt.Fprintf(w, "Not compared, as no stack of theirs was read: %s.\n\n", strings.Join(m.NotRead, ", "))
+		fmt.Fprintf(w, "Not compared, as no stack of theirs was read: %s.\n\n", md.Text(strings.Join(m.NotRead, ", ")))
 	}
 	sections := []struct {
 		kind, title string
@@ -34,20 +26,20 @@ func (m *Matrix) Markdown(w io.Writer) {
 		cells       func(Entry) []string
 	}{
 		{Token, "Token subjects", []string{"subject", "audience", "use case"}, func(e Entry) []string {
-			return []string{code(e.Principal.Subject), code(e.Principal.Audience), e.Principal.Name}
+			return []string{md.Code(e.Principal.Subject), md.Code(e.Principal.Audience), md.Text(e.Principal.Name)}
 		}},
 		{Vendor, "Vendors", []string{"vendor", "principal", "external id"}, func(e Entry) []string {
-			return []string{e.Principal.Name, code(e.Principal.AWS), code(e.Principal.ExternalID)}
+			return []string{md.Text(e.Principal.Name), md.Code(e.Principal.AWS), md.Code(e.Principal.ExternalID)}
 		}},
 		{Service, "Service roles that reach Bedrock", []string{"service", "for"}, func(e Entry) []string {
-			return []string{code(e.Principal.Service), e.Principal.Name}
+			return []string{md.Code(e.Principal.Service), md.Text(e.Principal.Name)}
 		}},
 	}
 	for _, s := range sections {
 		var rows [][]string
 		for _, e := range m.Entries {
 			if e.Principal.Kind == s.kind {
-				rows = append(rows, append(s.cells(e), account(e), code(e.Role), e.Region, model(e), strings.Join(e.Policies, "<br>")))
+				rows = append(rows, append(s.cells(e), md.Text(account(e)), md.Code(e.Role), md.Text(e.Region), model(e), policies(e.Policies)))
 			}
 		}
 		if len(rows) == 0 {
@@ -67,7 +59,7 @@ func findings(w io.Writer, title, none string, fs []Finding) {
 		return
 	}
 	for _, f := range fs {
-		fmt.Fprintf(w, "- %s `%s`: %s\n", f.Account, f.Role, f.Problem)
+		fmt.Fprintf(w, "- %s %s: %s\n", md.Text(f.Account), md.Code(f.Role), md.Text(f.Problem))
 	}
 	fmt.Fprintln(w)
 }
@@ -83,27 +75,52 @@ func model(e Entry) string {
 	if e.Model == "" {
 		return "none"
 	}
-	s := code(e.Model)
+	s := md.Code(e.Model)
 	if e.Kind != FoundationModel {
-		s += " (" + e.Kind + ")"
+		s += " (" + md.Text(e.Kind) + ")"
 	}
 	if len(e.Actions) < len(estate.InvokeActions) {
-		s += " " + strings.Join(e.Actions, ", ") + " only"
+		s += " " + md.Text(strings.Join(e.Actions, ", ")) + " only"
+	}
+	if e.Indeterminate {
+		s += " ⚠️ indeterminate"
 	}
 	return s
 }
 
-func code(s string) string {
-	if s == "" {
-		return ""
+func policies(ps []string) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = md.Text(p)
 	}
-	return "`" + s + "`"
+	return strings.Join(out, "<br>")
 }
 
-// table writes a Markdown table; a cell equal to the one above it is left
-// blank, so a principal's rows read as one block.
+// Summary is the matrix in one line.
+func (m *Matrix) Summary() string {
+	principals, roles := map[string]bool{}, map[string]bool{}
+	grants, unsure := 0, 0
+	for _, e := range m.Entries {
+		principals[e.Principal.Key()] = true
+		roles[e.Account+e.Role] = true
+		if e.Model != "" {
+			grants++
+		}
+		if e.Indeterminate {
+			unsure++
+		}
+	}
+	s := fmt.Sprintf("%d principals, %d roles, %d grants; %d beyond the config, %d missing.", len(principals), len(roles), grants, len(m.Excess), len(m.Missing))
+	if unsure > 0 {
+		s = strings.TrimSuffix(s, ".") + fmt.Sprintf("; %d indeterminate.", unsure)
+	}
+	return s
+}
+
+// table writes a Markdown table of cells already escaped; a cell equal to
+// the one above it is left blank, so a principal's rows read as one block.
 func table(w io.Writer, head []string, rows [][]string) {
-	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
+	fmt.Fprint(w, md.Head(head...))
 	var prev []string
 	for _, r := range rows {
 		out := make([]string, len(r))
@@ -111,11 +128,11 @@ func table(w io.Writer, head []string, rows [][]string) {
 		for i, c := range r {
 			same = same && i < len(prev) && prev[i] == c
 			if !same {
-				out[i] = strings.ReplaceAll(c, "|", "\\|")
+				out[i] = c
 			}
 		}
 		prev = r
-		fmt.Fprintf(w, "| %s |\n", strings.Join(out, " | "))
+		fmt.Fprint(w, md.Row(out...))
 	}
 	fmt.Fprintln(w)
 }

@@ -51,6 +51,9 @@ type Plan struct {
 	Changes []Change       `json:"changes"`
 	// NewExcess are grants beyond the config that the head adds.
 	NewExcess []access.Finding `json:"newExcess"`
+	// Assumers are who can assume each added, modified or replaced role in
+	// the head (by "account/role"), as a reviewer reads them.
+	Assumers map[string][]string `json:"assumers"`
 	// AccountNames are the config's names of account ids, where known.
 	AccountNames map[string]string `json:"accountNames"`
 	// Deploy is the stacks the change touches, in deployment order.
@@ -92,6 +95,12 @@ func Compare(base, head Side) *Plan {
 		}
 	}
 	p.Changes = changes(base, head)
+	p.Assumers = map[string][]string{}
+	for _, c := range p.Changes {
+		if c.Resource == "role" && c.Kind != Removed {
+			p.Assumers[c.Account+"/"+c.Name] = whoCanAssume(head.Matrix, c.Account, c.Name)
+		}
+	}
 	p.Deploy = deployOrder(base, head)
 	p.AccountNames = map[string]string{}
 	for _, m := range []*access.Matrix{base.Matrix, head.Matrix} {
@@ -239,6 +248,25 @@ func principals(m *access.Matrix, r *access.Role) []string {
 	for _, e := range m.Entries {
 		if e.Account == r.Account && e.Role == r.Name {
 			out = append(out, e.Principal.Key())
+		}
+	}
+	return slices.Compact(slices.Sorted(slices.Values(out)))
+}
+
+// whoCanAssume lists the principals the matrix finds can assume a role,
+// with the names the config gives them.
+func whoCanAssume(m *access.Matrix, account, role string) []string {
+	var out []string
+	for _, e := range m.Entries {
+		if e.Account == account && strings.EqualFold(e.Role, role) {
+			s := e.Principal.String()
+			if e.Principal.Name != "" {
+				s += " — " + e.Principal.Name
+			}
+			if e.Indeterminate {
+				s += " (indeterminate)"
+			}
+			out = append(out, s)
 		}
 	}
 	return slices.Compact(slices.Sorted(slices.Values(out)))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/acme/genai-estate/internal/review/access"
+	"github.com/acme/genai-estate/internal/review/md"
 )
 
 // Summary is the plan in one line.
@@ -40,7 +41,7 @@ func plural(n int, word string) string {
 
 // Markdown writes the plan for a pull-request comment.
 func (p *Plan) Markdown(w io.Writer) {
-	fmt.Fprintf(w, "## Access plan\n\nFrom `%s` to `%s`: **%s**.\n\n", p.Base, p.Head, p.Summary())
+	fmt.Fprintf(w, "## Access plan\n\nFrom %s to %s: **%s**.\n\n", md.Code(p.Base), md.Code(p.Head), p.Summary())
 	if p.Replacements() > 0 {
 		fmt.Fprintf(w, "> [!WARNING]\n> %d %s: a replaced role is deleted and created again, so sessions on it end and the gateway must use the new ARN.\n\n", p.Replacements(), plural(p.Replacements(), "replacement"))
 	}
@@ -50,16 +51,23 @@ func (p *Plan) Markdown(w io.Writer) {
 	if len(p.Changes) == 0 {
 		fmt.Fprint(w, "No role or policy changes.\n\n")
 	} else {
-		fmt.Fprint(w, "| change | account | resource | name | note |\n|---|---|---|---|---|\n")
+		fmt.Fprint(w, md.Head("change", "account", "resource", "name", "note", "who can assume it"))
 		for _, c := range p.Changes {
-			kind, name := c.Kind, "`"+c.Name+"`"
+			kind, name := c.Kind, md.Code(c.Name)
 			if c.Kind == Replaced {
 				kind = "**replaced** ⚠️"
 				if c.From != c.Name {
-					name = "`" + c.From + "` → `" + c.Name + "`"
+					name = md.Code(c.From) + " → " + md.Code(c.Name)
 				}
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", kind, p.account(c.Account), c.Resource, name, c.Note)
+			var who []string
+			for _, x := range p.Assumers[c.Account+"/"+c.Name] {
+				who = append(who, md.Text(x))
+			}
+			if c.Resource == "role" && c.Kind != Removed && len(who) == 0 {
+				who = []string{"nobody"}
+			}
+			fmt.Fprint(w, md.Row(kind, md.Text(p.account(c.Account)), c.Resource, name, md.Text(c.Note), strings.Join(who, "<br>")))
 		}
 		fmt.Fprintln(w)
 	}
@@ -67,7 +75,7 @@ func (p *Plan) Markdown(w io.Writer) {
 	if len(p.NewExcess) > 0 {
 		fmt.Fprint(w, "### New grants beyond the config\n\n")
 		for _, f := range p.NewExcess {
-			fmt.Fprintf(w, "- %s `%s`: %s\n", f.Account, f.Role, f.Problem)
+			fmt.Fprintf(w, "- %s %s: %s\n", md.Text(f.Account), md.Code(f.Role), md.Text(f.Problem))
 		}
 		fmt.Fprintln(w)
 	}
@@ -88,9 +96,9 @@ func grants(w io.Writer, title string, es []access.Entry) {
 		fmt.Fprint(w, "None.\n\n")
 		return
 	}
-	fmt.Fprint(w, "| principal | use case or vendor | account | region | model | through role |\n|---|---|---|---|---|---|\n")
+	fmt.Fprint(w, md.Head("principal", "use case or vendor", "account", "region", "model", "through role"))
 	for _, e := range es {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | `%s` | `%s` |\n", e.Principal, e.Principal.Name, withName(e.AccountName, e.Account), e.Region, e.Model, e.Role)
+		fmt.Fprint(w, md.Row(md.Text(e.Principal.String()), md.Text(e.Principal.Name), md.Text(withName(e.AccountName, e.Account)), md.Text(e.Region), md.Code(e.Model), md.Code(e.Role)))
 	}
 	fmt.Fprintln(w)
 }

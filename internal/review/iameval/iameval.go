@@ -137,8 +137,10 @@ func EvaluateAll(docs []any, r Request, allowing func(doc int, sid string)) (Dec
 				}
 				mayDeny = true
 			case "Allow":
-				sid, _ := st["Sid"].(string)
-				hits = append(hits, hit{i, sid})
+				if allowing != nil {
+					sid, _ := st["Sid"].(string)
+					hits = append(hits, hit{i, sid})
+				}
 				if t == yes {
 					allowed = appendOnce(allowed, i)
 				} else {
@@ -240,12 +242,14 @@ func applies(st map[string]any, r Request) tri {
 func resourceMatch(patterns []string, r Request) tri {
 	t := no
 	for _, p := range patterns {
-		if t = or(t, valueMatch(p, r.Resource, r.Context, func(w, h string) tri { return of(glob(w, h, false)) })); t == yes {
+		if t = or(t, valueMatch(p, r.Resource, r.Context, globMatch)); t == yes {
 			return yes
 		}
 	}
 	return t
 }
+
+func globMatch(w, h string) tri { return of(glob(w, h, false)) }
 
 func principalMatches(p any, caller map[string]string) tri {
 	if p == "*" {
@@ -532,6 +536,7 @@ func literal(c string) string {
 const (
 	litStar     = '\uE000'
 	litQuestion = '\uE001'
+	litLead     = 0xEE // the first byte of both in UTF-8
 )
 
 // arnMatch matches an ARN pattern part by part: the six colon-separated
@@ -648,7 +653,7 @@ func anyMatch(patterns []string, s string, fold bool) bool {
 // evaluates the same documents for every principal.
 func glob(pattern, s string, fold bool) bool {
 	if !strings.ContainsAny(pattern, "*?") {
-		if strings.ContainsAny(pattern, string([]rune{litStar, litQuestion})) {
+		if strings.IndexByte(pattern, litLead) >= 0 {
 			pattern = strings.NewReplacer(string(litStar), "*", string(litQuestion), "?").Replace(pattern)
 		}
 		if fold {
