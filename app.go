@@ -9,6 +9,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -17,7 +18,16 @@ import (
 )
 
 func main() {
+	if os.Getenv("GENAI_PHASES") != "" {
+		// scripts/bench-synth.sh reads these lines.
+		mark := time.Now()
+		stacks.Trace = func(phase string) {
+			fmt.Fprintf(os.Stderr, "genai-estate phase %s %.3fs\n", phase, time.Since(mark).Seconds())
+			mark = time.Now()
+		}
+	}
 	app := awscdk.NewApp(nil)
+	stacks.Trace("start")
 	e, props, err := stacks.FromContext(app)
 	if err != nil {
 		// Nothing was added to the app: an invalid config writes no template.
@@ -25,6 +35,12 @@ func main() {
 		os.Exit(1)
 	}
 	stacks.Build(app, e, props)
-	app.Synth(nil)
+	stacks.Trace("constructs")
+	_, err = stacks.Synth(app)
 	jsii.Close()
+	if err != nil {
+		// A security or limit finding: the templates must not be deployed.
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

@@ -1,65 +1,91 @@
-// Package invokerole is the construct of one Bedrock invoke role and its
-// managed policies, rendered from an estate.Role whose documents were built
-// and size-checked in Go.
+// Package invokerole is the construct of a model-account shard: its Bedrock
+// invoke roles, their provider-scoped managed policies and ARN outputs, and
+// (in the first shard) the account's OIDC provider.
+//
+// The resources are rendered in Go (estate.Account.ShardTemplate, from
+// documents built and size-checked there) and handed to CDK in one piece
+// through cloudformation-include: a shard of 500 resources costs a handful
+// of jsii calls instead of several per resource. CDK still creates a real L1
+// construct (CfnRole, CfnManagedPolicy, CfnOIDCProvider) for each resource,
+// so tags, aspects and cdk-nag see them as before; Role, Policies and
+// Provider look one up for code that extends it.
 package invokerole
 
 import (
-	"strconv"
+	"os"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cloudformationinclude"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/estate"
-	"github.com/acme/genai-estate/internal/naming"
 )
 
-// InvokeRoleProps configures an InvokeRole.
-type InvokeRoleProps struct {
-	Role *estate.Role
-	// DependsOn, when set, is created first (the account's OIDC provider).
-	DependsOn awscdk.CfnResource
+// InvokeRolesProps configures InvokeRoles.
+type InvokeRolesProps struct {
+	Config  *config.Config
+	Account *estate.Account
+	Shard   int
 }
 
-// InvokeRole is a role with its provider-scoped managed policies.
-type InvokeRole struct {
-	constructs.Construct
-	Role     awsiam.CfnRole
-	Policies []awsiam.CfnManagedPolicy
+// InvokeRoles is one shard's roles, policies, outputs and provider.
+type InvokeRoles struct {
+	cloudformationinclude.CfnInclude
+	account *estate.Account
+	shard   int
 }
 
-// NewInvokeRole creates the role and its policies. Child ids come from the
-// provider names, so logical ids do not depend on list positions.
-func NewInvokeRole(scope constructs.Construct, id string, props *InvokeRoleProps) *InvokeRole {
-	this := &InvokeRole{Construct: constructs.NewConstruct(scope, jsii.String(id))}
-	r := props.Role
-	tags := []*awscdk.CfnTag{
-		{Key: jsii.String(naming.TagUseCase), Value: jsii.String(r.Name.Subject)},
-		{Key: jsii.String(naming.TagRoleKind), Value: jsii.String(r.Kind)},
-		{Key: jsii.String(naming.TagTrustPolicy), Value: jsii.String(r.TrustName.String())},
+// NewInvokeRoles creates the shard's resources. Their logical ids are
+// estate's (the ids of the per-role constructs this replaced).
+func NewInvokeRoles(scope constructs.Construct, id string, props *InvokeRolesProps) *InvokeRoles {
+	t := props.Account.ShardTemplate(props.Config, props.Shard)
+	f, err := os.CreateTemp("", "invokeroles-*.json")
+	if err != nil {
+		panic(err)
 	}
-	this.Role = awsiam.NewCfnRole(this.Construct, jsii.String("Role"), &awsiam.CfnRoleProps{
-		RoleName:                 jsii.String(r.Name.String()),
-		Description:              jsii.String(r.Description),
-		AssumeRolePolicyDocument: r.Trust.Value(),
-		MaxSessionDuration:       jsii.Number(3600),
-		Tags:                     &tags,
-	})
-	if props.DependsOn != nil {
-		this.Role.AddResourceDependency(props.DependsOn, jsii.String("the role trusts the account's OIDC provider"))
+	defer os.Remove(f.Name())
+	if _, err := f.Write(t.JSON()); err != nil {
+		panic(err)
 	}
-	for _, p := range r.Policies {
-		childID := p.Name.Provider
-		if p.Name.Part > 1 {
-			childID += strconv.Itoa(p.Name.Part)
+	if err := f.Close(); err != nil {
+		panic(err)
+	}
+	// CfnInclude reads the file in its constructor; it may go right after.
+	inc := cloudformationinclude.NewCfnInclude(scope, jsii.String(id), &cloudformationinclude.CfnIncludeProps{TemplateFile: jsii.String(f.Name())})
+	return &InvokeRoles{CfnInclude: inc, account: props.Account, shard: props.Shard}
+}
+
+// Role returns the role of a use case, group or vendor, or nil when it is
+// not in this shard.
+func (i *InvokeRoles) Role(subject string) awsiam.CfnRole {
+	for _, r := range i.account.ShardRoles(i.shard) {
+		if r.Name.Subject == subject {
+			return i.GetResource(jsii.String(r.RoleID())).(awsiam.CfnRole)
 		}
-		this.Policies = append(this.Policies, awsiam.NewCfnManagedPolicy(this.Construct, jsii.String(childID+"Policy"), &awsiam.CfnManagedPolicyProps{
-			ManagedPolicyName: jsii.String(p.Name.String()),
-			Description:       jsii.String("Bedrock models of " + r.Name.Subject + " from " + p.Name.Provider),
-			PolicyDocument:    p.Document.Value(),
-			Roles:             &[]interface{}{this.Role.Ref()},
-		}))
 	}
-	return this
+	return nil
+}
+
+// Policies returns the managed policies of a role in this shard.
+func (i *InvokeRoles) Policies(subject string) []awsiam.CfnManagedPolicy {
+	var out []awsiam.CfnManagedPolicy
+	for _, r := range i.account.ShardRoles(i.shard) {
+		if r.Name.Subject == subject {
+			for _, p := range r.Policies {
+				out = append(out, i.GetResource(jsii.String(r.PolicyID(p))).(awsiam.CfnManagedPolicy))
+			}
+		}
+	}
+	return out
+}
+
+// Provider returns the account's OIDC provider, or nil when this shard does
+// not create it (another shard does, or the config imports it).
+func (i *InvokeRoles) Provider() awsiam.CfnOIDCProvider {
+	if !i.account.CreateProvider || i.shard != 0 {
+		return nil
+	}
+	return i.GetResource(jsii.String(i.account.ProviderID())).(awsiam.CfnOIDCProvider)
 }

@@ -6,11 +6,11 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/iampolicy"
 	"github.com/acme/genai-estate/internal/naming"
@@ -31,7 +31,8 @@ func policy(provider string, part int) *estate.Policy {
 	}
 }
 
-func TestInvokeRole(t *testing.T) {
+func TestInvokeRoles(t *testing.T) {
+	cfg := &config.Config{IdentityProvider: config.IdentityProvider{Name: "Okta", IssuerURL: "https://x", Audiences: []string{"gw"}}}
 	tests := []struct {
 		name        string
 		policies    []*estate.Policy
@@ -44,31 +45,36 @@ func TestInvokeRole(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("S"), nil)
-			props := &InvokeRoleProps{Role: &estate.Role{
+			role := &estate.Role{
 				Name:      naming.Role{Org: "ACME", Layer: "GenAI", Subject: "UseCaseA", Capability: "BedrockInvoke"},
 				TrustName: naming.TrustPolicy{Org: "ACME", Layer: "GenAI", Subject: "UseCaseA"},
 				Kind:      "useCase", Description: "d", Policies: tc.policies,
 				Trust: iampolicy.New(iampolicy.Statement{Effect: "Allow", Action: []string{"sts:AssumeRoleWithWebIdentity"}}),
-			}}
-			if tc.withDep {
-				props.DependsOn = awsiam.NewCfnOIDCProvider(stack, jsii.String("Idp"), &awsiam.CfnOIDCProviderProps{Url: jsii.String("https://x")})
 			}
-			r := NewInvokeRole(stack, "UseCaseA", props)
-			require.Len(t, r.Policies, len(tc.policies))
+			a := &estate.Account{CreateProvider: tc.withDep, IdPName: naming.IdP{Org: "ACME", Provider: "Okta"}, Roles: []*estate.Role{role}, Shards: 1}
+			r := NewInvokeRoles(stack, "Roles", &InvokeRolesProps{Config: cfg, Account: a})
+
+			// Typed L1 constructs, for code that extends them.
+			require.NotNil(t, r.Role("UseCaseA"))
+			assert.Nil(t, r.Role("Other"))
+			require.Len(t, r.Policies("UseCaseA"), len(tc.policies))
+			assert.Equal(t, "ACME-GenAI-UseCaseA-BedrockInvokeRole", *r.Role("UseCaseA").RoleName())
+			assert.Equal(t, tc.withDep, r.Provider() != nil)
+
 			tpl := assertions.Template_FromStack(stack, nil)
 			tpl.ResourceCountIs(jsii.String("AWS::IAM::ManagedPolicy"), jsii.Number(len(tc.policies)))
 			for _, n := range tc.policyNames {
 				tpl.HasResourceProperties(jsii.String("AWS::IAM::ManagedPolicy"), &map[string]any{
 					"ManagedPolicyName": n,
-					"Roles":             []any{map[string]any{"Ref": *stack.GetLogicalId(r.Role)}},
+					"Roles":             []any{map[string]any{"Ref": "UseCaseARole35DE483E"}},
 				})
 			}
-			role := assertions.Match_ObjectLike(&map[string]any{"Properties": map[string]any{"RoleName": "ACME-GenAI-UseCaseA-BedrockInvokeRole"}})
+			want := assertions.Match_ObjectLike(&map[string]any{"Properties": map[string]any{"RoleName": "ACME-GenAI-UseCaseA-BedrockInvokeRole"}})
 			if tc.withDep {
-				role = assertions.Match_ObjectLike(&map[string]any{"DependsOn": []any{"Idp"}})
+				want = assertions.Match_ObjectLike(&map[string]any{"DependsOn": []any{"ACMEIdPOkta"}})
 			}
-			tpl.HasResource(jsii.String("AWS::IAM::Role"), role)
-			assert.Equal(t, "UseCaseA", *r.Node().Id())
+			tpl.HasResource(jsii.String("AWS::IAM::Role"), want)
+			tpl.HasOutput(jsii.String("UseCaseAArn38E03BB5"), &map[string]any{"Value": map[string]any{"Fn::GetAtt": []any{"UseCaseARole35DE483E", "Arn"}}})
 		})
 	}
 }

@@ -1,6 +1,8 @@
-// Package checks holds the toolkit's own security checks. They run at synth
-// time as an aspect on every stack, and each finding is an error annotation,
-// which makes `cdk synth` fail with the resource's path and the fix.
+// Package checks holds the toolkit's own security checks, in pure Go. They
+// read the synthesized cloud assembly (stacks.Synth runs them right after
+// app.Synth), so no check is a node->Go callback; each finding is located on
+// the construct path of the offending resource, and any finding fails the
+// synth. The review CLI can run the same rules on any cdk.out.
 package checks
 
 import (
@@ -9,18 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticache"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
-	"github.com/aws/constructs-go/constructs/v10"
-	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/acme/genai-estate/internal/iampolicy"
 )
@@ -32,93 +22,60 @@ var stateful = []string{
 	"AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::ServerlessCache",
 }
 
-// Apply adds the toolkit's checks and cdk-nag's AwsSolutions pack to every
-// stack under scope.
-func Apply(scope constructs.IConstruct) {
-	awscdk.Aspects_Of(scope).Add(&Aspect{}, nil)
-	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-}
-
-// Aspect reports each finding as an error on the offending resource.
-type Aspect struct{}
-
-// Visit implements awscdk.IAspect.
-func (*Aspect) Visit(n constructs.IConstruct) {
-	var findings []string
-	// Resolving through the stack turns tokens and jsii struct proxies into plain JSON.
-	resolve := func(v any) any {
-		if v == nil {
-			return nil
+// Resource runs every rule on one resource of a synthesized template: its
+// CloudFormation type, properties (as written in the template, intrinsics
+// unresolved) and DeletionPolicy. Each finding reads "<problem>; fix: <fix>".
+func Resource(typ string, props map[string]any, deletionPolicy string) []string {
+	var out []string
+	switch typ {
+	case "AWS::IAM::Role":
+		out = append(out, Trust(props["AssumeRolePolicyDocument"])...)
+		policies, _ := props["Policies"].([]any)
+		for _, p := range policies {
+			out = append(out, Permissions(field(p, "PolicyDocument"))...)
 		}
-		return awscdk.Stack_Of(n).Resolve(v)
+	case "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy":
+		out = append(out, Permissions(props["PolicyDocument"])...)
 	}
-	switch r := n.(type) {
-	case awsiam.CfnRole:
-		findings = append(findings, Trust(resolve(r.AssumeRolePolicyDocument()))...)
-		for _, p := range inline(resolve(r.Policies())) {
-			findings = append(findings, Permissions(p)...)
-		}
-	case awsiam.CfnManagedPolicy:
-		findings = Permissions(resolve(r.PolicyDocument()))
-	case awsiam.CfnPolicy:
-		findings = Permissions(resolve(r.PolicyDocument()))
-	}
-	if r, ok := n.(awscdk.CfnResource); ok {
-		findings = append(findings, Retained(*r.CfnResourceType(), string(r.CfnOptions().DeletionPolicy()))...)
-	}
-	findings = append(findings, baseline(n, resolve)...)
-	for _, f := range findings {
-		awscdk.Annotations_Of(n).AddError(jsii.String("[genai-estate] " + f))
-	}
-}
-
-// inline returns the documents of a role's resolved inline policies.
-func inline(v any) []any {
-	items, _ := v.([]any)
-	var docs []any
-	for _, p := range items {
-		if m, ok := p.(map[string]any); ok {
-			docs = append(docs, m["policyDocument"], m["PolicyDocument"])
-		}
-	}
-	return docs
+	out = append(out, Retained(typ, deletionPolicy)...)
+	return append(out, baseline(typ, props)...)
 }
 
 // baseline checks encryption at rest, log retention and secrets by reference.
-func baseline(n constructs.IConstruct, resolve func(any) any) []string {
+func baseline(typ string, props map[string]any) []string {
 	var out []string
-	switch r := n.(type) {
-	case awss3.CfnBucket:
-		if r.BucketEncryption() == nil {
+	switch typ {
+	case "AWS::S3::Bucket":
+		if props["BucketEncryption"] == nil {
 			out = append(out, "bucket has no BucketEncryption; fix: set encryption (S3_MANAGED or KMS)")
 		}
-	case awsdynamodb.CfnTable:
-		if sse, _ := field(resolve(r.SseSpecification()), "sseEnabled").(bool); !sse {
+	case "AWS::DynamoDB::Table":
+		if !isTrue(field(props["SSESpecification"], "SSEEnabled")) {
 			out = append(out, "table has no server-side encryption specification; fix: enable SSE (AWS managed or customer KMS key)")
 		}
-	case awselasticache.CfnReplicationGroup:
-		if at, _ := resolve(r.AtRestEncryptionEnabled()).(bool); !at {
+	case "AWS::ElastiCache::ReplicationGroup":
+		if !isTrue(props["AtRestEncryptionEnabled"]) {
 			out = append(out, "cache is not encrypted at rest; fix: AtRestEncryptionEnabled: true")
 		}
-		if tr, _ := resolve(r.TransitEncryptionEnabled()).(bool); !tr {
+		if !isTrue(props["TransitEncryptionEnabled"]) {
 			out = append(out, "cache is not encrypted in transit; fix: TransitEncryptionEnabled: true")
 		}
-	case awslogs.CfnLogGroup:
-		if r.RetentionInDays() == nil {
+	case "AWS::Logs::LogGroup":
+		if props["RetentionInDays"] == nil {
 			out = append(out, "log group keeps logs forever; fix: set a retention period")
 		}
-	case awslambda.CfnFunction:
-		if env := field(resolve(r.Environment()), "variables"); env != nil {
+	case "AWS::Lambda::Function":
+		if env := field(props["Environment"], "Variables"); env != nil {
 			out = append(out, Secrets(env)...)
 		}
-	case awsecs.CfnTaskDefinition:
-		defs, _ := resolve(r.ContainerDefinitions()).([]any)
+	case "AWS::ECS::TaskDefinition":
+		defs, _ := props["ContainerDefinitions"].([]any)
 		for _, d := range defs {
-			envs, _ := field(d, "environment").([]any)
+			envs, _ := field(d, "Environment").([]any)
 			vars := map[string]any{}
 			for _, e := range envs {
-				if name, ok := field(e, "name").(string); ok {
-					vars[name] = field(e, "value")
+				if name, ok := field(e, "Name").(string); ok {
+					vars[name] = field(e, "Value")
 				}
 			}
 			out = append(out, Secrets(vars)...)
@@ -126,6 +83,9 @@ func baseline(n constructs.IConstruct, resolve func(any) any) []string {
 	}
 	return out
 }
+
+// isTrue reads a template boolean, which CloudFormation also accepts as a string.
+func isTrue(v any) bool { return v == true || v == "true" }
 
 var secretName = regexp.MustCompile(`(?i)(secret|password|passwd|token|private_?key|access_?key|api_?key)`)
 var accessKeyID = regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`)
@@ -151,13 +111,10 @@ func Secrets(vars any) []string {
 	return out
 }
 
-// field reads a key of resolved JSON, whichever case its first letter has.
+// field reads a key of a template object.
 func field(v any, key string) any {
 	m, _ := v.(map[string]any)
-	if x, ok := m[key]; ok {
-		return x
-	}
-	return m[strings.ToUpper(key[:1])+key[1:]]
+	return m[key]
 }
 
 // Retained requires a retain policy on stateful resources.

@@ -2,11 +2,12 @@ package checks
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticache"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/acme/genai-estate/internal/estate"
 )
 
 func TestMain(m *testing.M) {
@@ -91,7 +94,7 @@ func TestRules(t *testing.T) {
 	}
 }
 
-// Each planted violation fails the synth: an error annotation on its resource.
+// Each planted violation fails the synth: one finding, on its construct path.
 func TestPlantedViolationsFailSynth(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -132,18 +135,75 @@ func TestPlantedViolationsFailSynth(t *testing.T) {
 		{"bucket destroyed on delete", func(s awscdk.Stack) {
 			awss3.NewBucket(s, jsii.String("Planted"), &awss3.BucketProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY, Encryption: awss3.BucketEncryption_S3_MANAGED})
 		}, "not retained"},
+		{"ECS task with a plaintext secret", func(s awscdk.Stack) {
+			awsecs.NewCfnTaskDefinition(s, jsii.String("Planted"), &awsecs.CfnTaskDefinitionProps{ContainerDefinitions: &[]any{&awsecs.CfnTaskDefinition_ContainerDefinitionProperty{
+				Name: jsii.String("c"), Image: jsii.String("i"), Environment: &[]any{&awsecs.CfnTaskDefinition_KeyValuePairProperty{Name: jsii.String("DB_PASSWORD"), Value: jsii.String("hunter2")}}}}})
+		}, "DB_PASSWORD holds a plaintext secret"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			app := awscdk.NewApp(nil)
+			app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 			s := awscdk.NewStack(app, jsii.String("S"), nil)
 			tc.plant(s)
-			awscdk.Aspects_Of(app).Add(&Aspect{}, nil)
-			errs := assertions.Annotations_FromStack(s).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("genai-estate")))
-			require.Len(t, *errs, 1)
-			e := (*errs)[0]
-			assert.Contains(t, *e.Id, "Planted")
-			assert.Contains(t, e.Entry.Data.(string), tc.want)
+			found, err := Assembly(*app.Synth(nil).Directory())
+			require.NoError(t, err)
+			require.Len(t, found, 1, "%v", found)
+			f := found[0]
+			assert.Equal(t, "S", f.Stack)
+			assert.Contains(t, f.Path, "S/Planted", "located on the construct path")
+			assert.Contains(t, f.Problem+"; fix: "+f.Fix, tc.want)
+			assert.NotEmpty(t, f.Fix)
+			assert.Contains(t, found.Error(), "[genai-estate] "+f.Path+": ")
 		})
 	}
+}
+
+// A clean stack has no finding, so the planted ones above are the rules firing.
+func TestCleanStackPasses(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	s := awscdk.NewStack(app, jsii.String("S"), nil)
+	awsiam.NewCfnRole(s, jsii.String("Role"), &awsiam.CfnRoleProps{AssumeRolePolicyDocument: doc(goodWebIdentity)})
+	awsiam.NewCfnManagedPolicy(s, jsii.String("Policy"), &awsiam.CfnManagedPolicyProps{PolicyDocument: doc(exactInvoke)})
+	found, err := Assembly(*app.Synth(nil).Directory())
+	require.NoError(t, err)
+	assert.Empty(t, found)
+}
+
+// Whole-template findings: size over CloudFormation's limit, CDK's own size
+// warning, and a template without resources.
+func TestTemplateFindings(t *testing.T) {
+	role := `"R":{"Type":"AWS::IAM::Role","Properties":{"AssumeRolePolicyDocument":{"Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}}}`
+	big := `{"Resources":{` + role + `},"Description":"` + strings.Repeat("x", estate.MaxTemplateBytes) + `"}`
+	warned := map[string][]MetadataEntry{"/S": {{Type: "aws:cdk:warning", Data: "Template size is approaching limit: 850000/1000000. Split resources into multiple stacks. [ack: @aws-cdk/core:Stack.templateSize]"}}}
+	paths := map[string][]MetadataEntry{"/S/Role/Resource": {{Type: "aws:cdk:logicalId", Data: "R"}}}
+	tests := []struct {
+		name, body string
+		md         map[string][]MetadataEntry
+		want       string // "" means no finding
+	}{
+		{"one clean resource", `{"Resources":{` + role + `}}`, paths, ""},
+		{"oversize template", big, paths, "over CloudFormation's limit of 1000000"},
+		{"CDK's template-size warning", `{"Resources":{` + role + `}}`, warned, "Template size is approaching limit"},
+		{"no resources", `{"Outputs":{}}`, nil, "no resources"},
+		{"only CDK's metadata resource", `{"Resources":{"CDKMetadata":{"Type":"AWS::CDK::Metadata"}}}`, nil, "no resources"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			found, err := Template("S", []byte(tc.body), tc.md)
+			require.NoError(t, err)
+			if tc.want == "" {
+				assert.Empty(t, found)
+				return
+			}
+			require.Len(t, found, 1, "%v", found)
+			assert.Contains(t, found[0].Problem, tc.want)
+			assert.Contains(t, found[0].Path, "S")
+			assert.NotEmpty(t, found[0].Fix)
+		})
+	}
+	found, err := Template("S", []byte(`{"Resources":{"R":{"Type":"AWS::IAM::ManagedPolicy","Properties":{"PolicyDocument":{"Statement":[{"Effect":"Allow","Action":"bedrock:*","Resource":"*"}]}}}}}`), paths)
+	require.NoError(t, err)
+	require.Len(t, found, 2, "wildcard action and wildcard resource")
+	assert.Equal(t, "S/Role/Resource", found[0].Path, "logical id mapped to the construct path")
+	assert.Equal(t, "R", found[0].LogicalID)
 }

@@ -22,6 +22,9 @@ const (
 	MaxManagedPolicyChars = 6144
 	MaxStackResources     = 500
 	MaxStackOutputs       = 200
+	// MaxTemplateBytes is CloudFormation's limit on a template uploaded
+	// through S3, as CDK deploys it.
+	MaxTemplateBytes = 1_000_000
 	// Per stack: CDK's metadata resource, and the OIDC provider in the first shard.
 	reservedResources = 2
 )
@@ -95,6 +98,24 @@ func (a *Account) Stack(org, layer string, shard int) string {
 		name += fmt.Sprintf("-%d", shard+1)
 	}
 	return name
+}
+
+// UsedShards lists the shards that become stacks, in order: those holding
+// roles, and the first when it creates the account's OIDC provider. A pinned
+// stackShards higher than the roles need leaves shards empty; they are
+// skipped, and the other shards keep their names and logical ids.
+func (a *Account) UsedShards() []int {
+	used := make([]bool, a.Shards)
+	for _, r := range a.Roles {
+		used[r.Shard] = true
+	}
+	var out []int
+	for s, u := range used {
+		if u || (s == 0 && a.CreateProvider) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // ShardRoles returns the roles of one shard.

@@ -1,0 +1,201 @@
+package estate
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/naming"
+)
+
+// The CloudFormation of a model-account shard, rendered in Go. The stack
+// hands it to CDK in one piece (cloudformation-include), so creating a shard
+// costs a handful of jsii calls whatever its size, and the same rendering
+// gives the byte count that sharding keeps under CloudFormation's limit.
+//
+// Logical ids are the ones CDK gave the construct tree this replaced
+// (<subject>/Role, <subject>/<Provider>Policy, <subject>/Arn), so deployed
+// stacks keep their resources.
+
+// LogicalID is the logical id CDK allocates to a construct at path (the
+// construct ids below the stack), as aws-cdk-lib's makeUniqueId does.
+func LogicalID(path ...string) string {
+	var parts []string
+	for _, p := range path {
+		if p != "Default" {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 1 {
+		if id := nonAlnum.ReplaceAllString(parts[0], ""); len(id) <= 255 {
+			return id
+		}
+	}
+	sum := md5.Sum([]byte(strings.Join(parts, "/")))
+	// CDK drops a component that the previous one ends with, then "Resource".
+	var dedup, human []string
+	for _, p := range parts {
+		if len(dedup) == 0 || !strings.HasSuffix(dedup[len(dedup)-1], p) {
+			dedup = append(dedup, p)
+		}
+	}
+	for _, p := range dedup {
+		if p != "Resource" {
+			human = append(human, p)
+		}
+	}
+	h := nonAlnum.ReplaceAllString(strings.Join(human, ""), "")
+	return h[:min(len(h), 240)] + strings.ToUpper(hex.EncodeToString(sum[:])[:8])
+}
+
+var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]`)
+
+// Template is a template fragment whose sections keep insertion order, so
+// CDK creates (and writes) the resources in the order they were planned.
+type Template struct {
+	Resources ordered `json:"Resources"`
+	Outputs   ordered `json:"Outputs,omitempty"`
+}
+
+type ordered []member
+
+type member struct {
+	key   string
+	value any
+}
+
+func (o *ordered) add(key string, value any) { *o = append(*o, member{key, value}) }
+
+// MarshalJSON writes the members in order.
+func (o ordered) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(m.key)
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := marshal(m.value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// JSON is the template, minified.
+func (t *Template) JSON() []byte {
+	b, err := marshal(t)
+	if err != nil {
+		panic(err) // strings, numbers, slices and maps only: cannot fail
+	}
+	return b
+}
+
+// ProviderID is the logical id of the account's OIDC provider: its
+// convention name, so the id reads as one.
+func (a *Account) ProviderID() string { return LogicalID(a.IdPName.String()) }
+
+// RoleID is the logical id of a role.
+func (r *Role) RoleID() string { return LogicalID(r.Name.Subject, "Role") }
+
+// PolicyID is the logical id of one of the role's managed policies: from the
+// provider name and part, so it does not depend on list positions.
+func (r *Role) PolicyID(p *Policy) string {
+	child := p.Name.Provider
+	if p.Name.Part > 1 {
+		child += strconv.Itoa(p.Name.Part)
+	}
+	return LogicalID(r.Name.Subject, child+"Policy")
+}
+
+// OutputID is the logical id of the output holding the role's ARN.
+func (r *Role) OutputID() string { return LogicalID(r.Name.Subject, "Arn") }
+
+// ShardTemplate renders a shard's resources: the OIDC provider (in the first
+// shard, when the account creates it) and each role with its managed
+// policies and an output of its ARN. Tags from the app are not in it; CDK
+// adds them to every taggable resource.
+func (a *Account) ShardTemplate(c *config.Config, shard int) *Template {
+	t := &Template{}
+	dependsOn := ""
+	if a.CreateProvider && shard == 0 {
+		idp := c.IdentityProvider
+		props := map[string]any{
+			"Url":          idp.IssuerURL,
+			"ClientIdList": idp.Audiences,
+			"Tags":         []map[string]string{{"Key": "Name", "Value": a.IdPName.String()}},
+		}
+		if len(idp.Thumbprints) > 0 {
+			props["ThumbprintList"] = idp.Thumbprints
+		}
+		dependsOn = a.ProviderID()
+		t.Resources.add(dependsOn, map[string]any{"Type": "AWS::IAM::OIDCProvider", "Properties": props})
+	}
+	for _, r := range a.ShardRoles(shard) {
+		r.render(t, dependsOn, nil)
+	}
+	return t
+}
+
+// render adds the role's resources and output to t; extra are more tags
+// (the app's, for a size estimate).
+func (r *Role) render(t *Template, dependsOn string, extra []Tag) {
+	tags := []map[string]string{
+		{"Key": naming.TagUseCase, "Value": r.Name.Subject},
+		{"Key": naming.TagRoleKind, "Value": r.Kind},
+		{"Key": naming.TagTrustPolicy, "Value": r.TrustName.String()},
+	}
+	for _, tg := range extra {
+		tags = append(tags, map[string]string{"Key": tg.Key, "Value": tg.Value})
+	}
+	role := map[string]any{
+		"Type": "AWS::IAM::Role",
+		"Properties": map[string]any{
+			"RoleName":                 r.Name.String(),
+			"Description":              r.Description,
+			"AssumeRolePolicyDocument": r.Trust.Value(), // sorted keys, as CDK wrote them before
+			"MaxSessionDuration":       3600,
+			"Tags":                     tags,
+		},
+	}
+	if dependsOn != "" {
+		role["DependsOn"] = []string{dependsOn}
+	}
+	id := r.RoleID()
+	t.Resources.add(id, role)
+	for _, p := range r.Policies {
+		t.Resources.add(r.PolicyID(p), map[string]any{
+			"Type": "AWS::IAM::ManagedPolicy",
+			"Properties": map[string]any{
+				"ManagedPolicyName": p.Name.String(),
+				"Description":       "Bedrock models of " + r.Name.Subject + " from " + p.Name.Provider,
+				"PolicyDocument":    p.Document.Value(),
+				"Roles":             []any{map[string]string{"Ref": id}},
+			},
+		})
+	}
+	t.Outputs.add(r.OutputID(), map[string]any{
+		"Description": "ARN of " + r.Name.String(),
+		"Value":       map[string]any{"Fn::GetAtt": []string{id, "Arn"}},
+	})
+}

@@ -1,0 +1,241 @@
+// Command benchsynth measures one synth of the app for fixture estates: wall
+// and CPU time (app and node), jsii requests by kind, node->Go callbacks, and
+// the app's own phases (config, plan, constructs, synth, checks). It prints
+// numbers; it asserts nothing. Run it through scripts/bench-synth.sh.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acme/genai-estate/internal/fixture"
+)
+
+func main() {
+	app := flag.String("app", "", "the built app binary")
+	root := flag.String("root", ".", "the repository root (cdk.json)")
+	estates := flag.String("estates", "20x40,50x400", "accounts x use cases, comma-separated")
+	debug := flag.Bool("count", true, "also run once with JSII_DEBUG=1 to count jsii requests")
+	flag.Parse()
+	if *app == "" {
+		fmt.Fprintln(os.Stderr, "benchsynth: -app is required")
+		os.Exit(2)
+	}
+	flags := featureFlags(*root)
+	fmt.Printf("machine: %d cores (%s)\n", cpus(), firstLine("/proc/cpuinfo", "model name"))
+	for _, spec := range strings.Split(*estates, ",") {
+		var accounts, useCases int
+		if _, err := fmt.Sscanf(spec, "%dx%d", &accounts, &useCases); err != nil {
+			fatal(fmt.Errorf("estate %q: want <accounts>x<useCases>", spec))
+		}
+		dir, err := os.MkdirTemp("", "benchsynth")
+		if err != nil {
+			fatal(err)
+		}
+		cfg := filepath.Join(dir, "estate.yaml")
+		if err := os.WriteFile(cfg, fixture.Large(accounts, useCases), 0o644); err != nil {
+			fatal(err)
+		}
+		r := run(*app, *root, dir, cfg, flags, false)
+		fmt.Printf("\nestate %d accounts x %d use cases: %d stacks, %d resources, largest template %d bytes\n",
+			accounts, useCases, r.stacks, r.resources, r.largest)
+		fmt.Printf("  wall %.1f s, CPU %.1f s (user %.1f, sys %.1f; app and node), node peak RSS %d MiB, exit %d\n",
+			r.wall.Seconds(), (r.user + r.sys).Seconds(), r.user.Seconds(), r.sys.Seconds(), r.maxRSS>>20, r.exit)
+		for _, p := range r.phases {
+			fmt.Printf("  phase %-10s %7.2f s\n", p.name, p.d.Seconds())
+		}
+		if *debug {
+			d := run(*app, *root, dir, cfg, flags, true)
+			var kinds []string
+			total := 0
+			for k, n := range d.requests {
+				kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+				if k != "load" {
+					total += n
+				}
+			}
+			sort.Strings(kinds)
+			fmt.Printf("  jsii requests %d (%s), node->Go callbacks %d\n", total, strings.Join(kinds, ", "), d.callbacks)
+		}
+		os.RemoveAll(dir)
+	}
+}
+
+type phase struct {
+	name string
+	d    time.Duration
+}
+
+type result struct {
+	wall, user, sys            time.Duration
+	maxRSS                     int64
+	exit                       int
+	phases                     []phase
+	requests                   map[string]int
+	callbacks                  int
+	stacks, resources, largest int
+}
+
+var (
+	request  = regexp.MustCompile(`^> \{"api":"([a-z]+)"`)
+	callback = regexp.MustCompile(`^< \{"callback":`)
+	phaseRE  = regexp.MustCompile(`^genai-estate phase (\S+) ([0-9.]+)s$`)
+)
+
+// run runs the app as `cdk synth` would: the CLI's context (feature flags,
+// path metadata, version reporting) in CDK_CONTEXT_JSON and an output dir.
+func run(app, root, dir, cfg string, flags map[string]any, debug bool) result {
+	out := filepath.Join(dir, "cdk.out")
+	os.RemoveAll(out)
+	ctx := map[string]any{"config": cfg, "aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": true, "aws:cdk:disable-stack-trace": true, "aws:cdk:bundling-stacks": []string{"**"}}
+	for k, v := range flags {
+		ctx[k] = v
+	}
+	b, _ := json.Marshal(ctx)
+	cmd := exec.Command(app)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "CDK_CONTEXT_JSON="+string(b), "GENAI_PHASES=1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
+	if debug {
+		cmd.Env = append(cmd.Env, "JSII_DEBUG=1")
+	}
+	stderr, err := os.Create(filepath.Join(dir, "stderr.txt"))
+	if err != nil {
+		fatal(err)
+	}
+	cmd.Stderr = stderr
+	cmd.Stdout = stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		fatal(err)
+	}
+	peak := make(chan int64)
+	stop := make(chan struct{})
+	go watchRSS(cmd.Process.Pid, stop, peak)
+	err = cmd.Wait()
+	r := result{wall: time.Since(start), requests: map[string]int{}}
+	close(stop)
+	r.maxRSS = <-peak
+	stderr.Close()
+	if ps := cmd.ProcessState; ps != nil {
+		r.user, r.sys, r.exit = ps.UserTime(), ps.SystemTime(), ps.ExitCode()
+	}
+	f, _ := os.Open(filepath.Join(dir, "stderr.txt"))
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	var tail []string
+	for sc.Scan() {
+		line := sc.Text()
+		if m := request.FindStringSubmatch(line); m != nil {
+			r.requests[m[1]]++
+		} else if callback.MatchString(line) {
+			r.callbacks++
+		} else if m := phaseRE.FindStringSubmatch(line); m != nil {
+			s, _ := strconv.ParseFloat(m[2], 64)
+			r.phases = append(r.phases, phase{m[1], time.Duration(s * float64(time.Second))})
+		} else if !debug {
+			tail = append(tail, line)
+		}
+	}
+	f.Close()
+	if err != nil && !debug {
+		fmt.Fprintf(os.Stderr, "app failed: %v\n%s\n", err, strings.Join(tail[max(0, len(tail)-20):], "\n"))
+	}
+	r.stacks, r.resources, r.largest = assembly(out)
+	return r
+}
+
+// watchRSS samples the resident set of the app's node processes (its
+// descendants: the jsii runtime starts node under a wrapper) every 100 ms.
+func watchRSS(pid int, stop chan struct{}, peak chan int64) {
+	var top int64
+	for {
+		select {
+		case <-stop:
+			peak <- top
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		for _, d := range descendants(pid) {
+			status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", d))
+			for _, line := range strings.Split(string(status), "\n") {
+				if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+					kb, _ := strconv.ParseInt(f[1], 10, 64)
+					top = max(top, kb<<10)
+				}
+			}
+		}
+	}
+}
+
+func descendants(pid int) []int {
+	var out []int
+	kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	for _, k := range strings.Fields(string(kids)) {
+		if c, err := strconv.Atoi(k); err == nil {
+			out = append(out, c)
+			out = append(out, descendants(c)...)
+		}
+	}
+	return out
+}
+
+func assembly(dir string) (stacks, resources, largest int) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.template.json"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var t struct {
+			Resources map[string]json.RawMessage
+		}
+		if json.Unmarshal(b, &t) == nil {
+			stacks++
+			resources += len(t.Resources)
+			largest = max(largest, len(b))
+		}
+	}
+	return
+}
+
+func featureFlags(root string) map[string]any {
+	b, err := os.ReadFile(filepath.Join(root, "cdk.json"))
+	if err != nil {
+		fatal(err)
+	}
+	var f struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		fatal(err)
+	}
+	return f.Context
+}
+
+func cpus() int { return runtime.NumCPU() }
+
+func firstLine(path, key string) string {
+	b, _ := os.ReadFile(path)
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "benchsynth:", err)
+	os.Exit(1)
+}
