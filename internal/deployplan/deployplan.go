@@ -22,7 +22,8 @@
 // two (add the new name, deploy, then remove the old) avoids the gap.
 //
 // Within a phase a stack comes after the stacks it depends on (the account's
-// first shard, which owns its OIDC provider; the RAG base stack).
+// first shard, which owns its OIDC provider; the RAG base stack); a new stack
+// that a stack of an earlier phase needs moves up to that phase.
 package deployplan
 
 import (
@@ -143,13 +144,14 @@ func Order(base, head []Stack, waveSize int) *Plan {
 	for i := range steps {
 		byName[steps[i].Stack] = &steps[i]
 	}
-	// A stack created here that another needs pulls the other into its phase or later.
+	// A stack created here that an earlier phase's stack needs moves up to
+	// that phase (the pipeline's cross-region support stacks, say).
 	for moved := true; moved; {
 		moved = false
 		for i := range steps {
 			for _, d := range steps[i].deps {
 				if dep := byName[d]; dep != nil && dep.new && dep.phase > steps[i].phase {
-					steps[i].phase, moved = dep.phase, true
+					dep.phase, moved = steps[i].phase, true
 				}
 			}
 		}

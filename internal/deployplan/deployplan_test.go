@@ -247,3 +247,15 @@ func TestLayoutRejectsAStageLargerThanAWave(t *testing.T) {
 		t.Errorf("5 shards in a wave of 5: %v %v", p, err)
 	}
 }
+
+func TestNewDependencyMovesUp(t *testing.T) {
+	head := []Stack{
+		{Name: "Pipeline", Kind: Pipeline, DependsOn: []string{"Pipeline-support-us-west-2"}},
+		{Name: "Pipeline-support-us-west-2", Kind: Other},
+		{Name: "Models", Kind: ModelAccount},
+	}
+	want := []string{"1 tooling: Pipeline-support-us-west-2(deploy)", "2 tooling: Pipeline(deploy)", "3 model accounts before central: Models(deploy)"}
+	if got := rows(Order(nil, head, 0)); !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
