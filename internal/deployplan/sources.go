@@ -79,11 +79,7 @@ func ModelAccountStacks(e *estate.Estate) []Stack {
 // and settings, the RAG and pipeline settings.
 func FromEstate(e *estate.Estate) []Stack {
 	c := e.Config
-	var out []Stack
-	if c.Pipeline != nil {
-		out = append(out, ToolingStacks(c, 1)...)
-	}
-	out = append(out, ModelAccountStacks(e)...)
+	out := ModelAccountStacks(e)
 	if c.Central.Gateway != nil {
 		out = append(out, Stack{Name: CentralStackName(c), Account: c.Central.Account, Region: c.Central.Region, Kind: Central, Group: CentralGroup,
 			Fingerprint: hash(struct {
@@ -102,6 +98,13 @@ func FromEstate(e *estate.Estate) []Stack {
 		out = append(out,
 			Stack{Name: base, Account: c.RAG.Account, Region: c.RAG.Region, Kind: Other, Group: c.RAG.Name, Fingerprint: fp},
 			Stack{Name: lambda, Account: c.RAG.Account, Region: c.RAG.Region, Kind: Other, Group: c.RAG.Name, DependsOn: []string{base}, Fingerprint: fp})
+	}
+	if c.Pipeline != nil {
+		n := 1
+		if l, err := Layout(out, c.Pipeline.WaveSize); err == nil {
+			n = len(l)
+		}
+		out = append(ToolingStacks(c, n), out...)
 	}
 	return out
 }

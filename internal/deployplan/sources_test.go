@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/fixture"
 )
 
 // writeAssembly writes a cloud assembly: stacks by artifact id with their
@@ -108,5 +112,32 @@ func TestFromAssemblyJoinsAccountStacks(t *testing.T) {
 	p := Order(nil, stacks, 0)
 	if got := rows(p); !slices.Equal(got, []string{"1 model accounts before central: Models(deploy)", "2 model accounts before central: Profiles(deploy)"}) {
 		t.Errorf("order: %q", got)
+	}
+}
+
+func TestFromEstateNamesEveryPipeline(t *testing.T) {
+	y := string(fixture.Large(200, 10)) + `pipeline:
+  account: "999999999999"
+  region: us-east-1
+  connectionArn: arn:aws:codeconnections:us-east-1:999999999999:connection/12345678-1234-1234-1234-123456789012
+  repository: acme/genai-estate
+  bootstrap: {account: "888888888888", region: us-east-1, organizationalUnitIds: [ou-ab12-models01]}
+`
+	c, err := config.Parse("large.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := estate.Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tooling []string
+	for _, s := range FromEstate(e) {
+		if s.Kind == Pipeline || s.Kind == Bootstrap {
+			tooling = append(tooling, s.Name)
+		}
+	}
+	if want := []string{"ACME-GenAI-CDKBootstrap", "ACME-GenAI-Pipeline", "ACME-GenAI-Pipeline-2"}; !slices.Equal(tooling, want) {
+		t.Errorf("tooling stacks %q, want %q", tooling, want)
 	}
 }
