@@ -7,6 +7,7 @@
 //	estatectl diagram [-c config] [SOURCE]         Mermaid diagram of the estate
 //	estatectl plan -base SOURCE -head SOURCE       what a change does to access
 //	estatectl deploy-plan [-base SOURCE] -head SOURCE  stacks to deploy, in order, in waves
+//	estatectl comment [-o FILE] [-title T] REPORT.md...  one PR comment within GitHub's size limit
 //
 // SOURCE is a cdk.out directory (default) or a config file, whose plan is
 // reviewed without synthesizing.
@@ -35,12 +36,17 @@ const usage = `usage:
   estatectl validate [-c config] [-json|-o json]
                                            check a config as synth does; warnings do not fail it
   estatectl schema                         print the config's JSON Schema
-  estatectl matrix [-c config] [-json|-o json] [-fail-on excess] [SOURCE]
+  estatectl matrix [-c config] [-json|-o json] [-fail-on excess] [-label L] [SOURCE]
                                            who can call which model where, and what exceeds the config
   estatectl diagram [-c config] [-detail auto|full|summary] [SOURCE]
                                            Mermaid diagram of the estate
-  estatectl plan -base SOURCE -head SOURCE [-base-config F] [-head-config F] [-json] [-fail-on broadening,replacement]
-                                           access gained and lost, roles and policies added, removed, replaced
+  estatectl plan -base SOURCE -head SOURCE [-base-config F] [-head-config F] [-base-label L] [-head-label L]
+               [-json] [-fail-on broadening,replacement]
+                                           access gained and lost, roles and policies added, removed, replaced,
+                                           and who can assume each added or changed role
+  estatectl comment [-o FILE] [-title T] [-max N] REPORT.md...
+                                           one pull-request comment of the reports: summary first, each
+                                           cut to fit GitHub's 65,536 characters with a pointer to its file
   estatectl deploy-plan [-base SOURCE] -head SOURCE [-wave N] [-json|-o json]
                                            the stacks to deploy, in order, in waves of at most N (default 50)
 
@@ -130,6 +136,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"diagram":     diagramCmd,
 	"plan":        planCmd,
 	"deploy-plan": deployPlanCmd,
+	"comment":     commentCmd,
 }
 
 func flags(name string, stderr io.Writer) *flag.FlagSet {
@@ -301,6 +308,7 @@ func matrix(args []string, stdout, stderr io.Writer) int {
 	cfg := fs.String("c", config.DefaultPath, "config the cdk.out was synthesized from")
 	asJSON := jsonFlags(fs)
 	failOn := fs.String("fail-on", "", "excess: exit 3 when anything grants more than the config asks, or less")
+	label := fs.String("label", "", "how the report names the source, e.g. \"HEAD @ abc1234\" (default: its path)")
 	if !parse(fs, args, 1, stderr) || !formatOK(fs, stderr) || !oneOf(*failOn, stderr, "", "excess") {
 		return exitUsage
 	}
@@ -310,6 +318,9 @@ func matrix(args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	m := s.matrix()
+	if *label != "" {
+		m.Source = *label
+	}
 	if asJSON() {
 		writeJSON(stdout, m)
 	} else {

@@ -16,6 +16,8 @@ func planCmd(args []string, stdout, stderr io.Writer) int {
 	headCfg := fs.String("head-config", "", "config the head cdk.out was synthesized from")
 	asJSON := fs.Bool("json", false, "print JSON instead of Markdown")
 	failOn := fs.String("fail-on", "", "broadening and/or replacement, comma-separated: exit 3 when the plan has one")
+	baseLabel := fs.String("base-label", "", "how the report names the base, e.g. \"origin/main @ abc1234\" (default: its path)")
+	headLabel := fs.String("head-label", "", "how the report names the head (default: its path)")
 	if !parse(fs, args, 0, stderr) || *base == "" || *head == "" {
 		if *base == "" || *head == "" {
 			fmt.Fprintln(stderr, "plan needs -base and -head")
@@ -40,6 +42,12 @@ func planCmd(args []string, stdout, stderr io.Writer) int {
 		sides[i] = diff.Side{Inventory: s.inv, Matrix: s.matrix(), Stacks: stacks}
 	}
 	p := diff.Compare(sides[0], sides[1])
+	if *baseLabel != "" {
+		p.Base = *baseLabel
+	}
+	if *headLabel != "" {
+		p.Head = *headLabel
+	}
 	if *asJSON {
 		writeJSON(stdout, p)
 	} else {
