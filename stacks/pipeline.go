@@ -88,10 +88,12 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		PrimaryOutputDirectory: jsii.String("cdk.out"),
 	})
 	s.Pipeline = pipelines.NewCodePipeline(s.Stack, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
-		PipelineName:      jsii.String(id),
-		PipelineType:      awscodepipeline.PipelineType_V2,
-		Synth:             synth,
-		SelfMutation:      jsii.Bool(true),
+		PipelineName: jsii.String(id),
+		PipelineType: awscodepipeline.PipelineType_V2,
+		Synth:        synth,
+		SelfMutation: jsii.Bool(true),
+		// Self-mutation and asset publishing use the pinned CLI, not the latest.
+		CliVersion:        jsii.String(bootstrap.CLIVersion),
 		CrossAccountKeys:  jsii.Bool(true),
 		EnableKeyRotation: jsii.Bool(true),
 		// One role for the pipeline's own actions instead of one per action,

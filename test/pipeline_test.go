@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/bootstrap"
 	"github.com/acme/genai-estate/internal/deployplan"
 	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/fixture"
@@ -209,6 +210,7 @@ func TestPipelineExample(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, *built.Pipelines[0].StackName()+".template.json"))
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "go run ./cmd/estatectl plan -base /tmp/base.yaml -head config/usecases.yaml -fail-on broadening")
+	assert.Contains(t, string(b), "npm install -g aws-cdk@"+bootstrap.CLIVersion, "self-mutation uses the pinned CLI")
 	for _, cmd := range stacks.SynthCommands {
 		assert.Contains(t, string(b), cmd)
 	}
