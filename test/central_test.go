@@ -24,8 +24,9 @@ const central = "ACME-GenAIGateway-Central"
 
 func js(v any) string { b, _ := json.Marshal(v); return string(b) }
 
-// exampleImage is the example's pinned gateway image.
-const exampleImage = "    image: 111111111111.dkr.ecr.us-east-1.amazonaws.com/genai-gateway@sha256:69673fa811a34bd1c61fce66250f7c956b4e312109fe1e813d27a52df940e4ce\n"
+// pinnedImage pins the gateway's image by digest, in place of the example's
+// build from source.
+const pinnedImage = "    image: 111111111111.dkr.ecr.us-east-1.amazonaws.com/genai-gateway@sha256:69673fa811a34bd1c61fce66250f7c956b4e312109fe1e813d27a52df940e4ce\n"
 
 // exampleWith is the example config with each old string replaced once.
 func exampleWith(t *testing.T, oldNew ...string) []byte {
@@ -189,7 +190,8 @@ func TestCentralService(t *testing.T) {
 	assert.Equal(t, map[string]any{"CpuArchitecture": "ARM64", "OperatingSystemFamily": "LINUX"}, task["RuntimePlatform"])
 	assert.NotEqual(t, js(task["TaskRoleArn"]), js(task["ExecutionRoleArn"]), "separate execution role")
 	container := task["ContainerDefinitions"].([]any)[0].(map[string]any)
-	assert.Contains(t, js(container["Image"]), "/genai-gateway@sha256:", "pinned by digest")
+	// The example builds the gateway from this repository.
+	assert.Regexp(t, `cdk-hnb659fds-container-assets-111111111111-us-east-1:[0-9a-f]{64}`, js(container["Image"]))
 	assert.Equal(t, "65532", container["User"], "distroless nonroot")
 	assert.Equal(t, true, container["ReadonlyRootFilesystem"])
 	env := containerEnv(t, container)
@@ -348,7 +350,7 @@ func TestCentralVariant(t *testing.T) {
       privateSubnetIds: [subnet-0bbbbbbbbbbbbbbb1, subnet-0bbbbbbbbbbbbbbb2]
       privateRouteTableIds: [rtb-0ccccccccccccccc1, rtb-0ccccccccccccccc2]
       createEndpoints: true
-`, "cacheReplicas: 1", "cacheReplicas: 2", exampleImage, "    image: 111111111111.dkr.ecr.us-east-1.amazonaws.com/genai-gateway:2.3.0\n")
+`, "cacheReplicas: 1", "cacheReplicas: 2", gatewayAnchor, "    image: 111111111111.dkr.ecr.us-east-1.amazonaws.com/genai-gateway:2.3.0\n"+gatewayAnchor)
 	built := build(t, "variant.yaml", variant, nil)
 	tpl := template(built.Central.Stack)
 
@@ -419,7 +421,7 @@ func TestCentralImageAsset(t *testing.T) {
 		require.NoError(t, os.MkdirAll(filepath.Join(src, filepath.Dir(f)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(src, f), []byte(f), 0o644))
 	}
-	data := exampleWith(t, exampleImage, "")
+	data := exampleWith(t)
 	c, err := config.Parse("asset.yaml", data)
 	require.NoError(t, err)
 	e, err := estate.Build(c)
@@ -524,4 +526,16 @@ func lineOf(data []byte, s string) int {
 		}
 	}
 	return 0
+}
+
+// A pinned image is used as given: by digest, with no warning and no asset.
+func TestCentralPinnedImage(t *testing.T) {
+	built := build(t, "pinned.yaml", exampleWith(t, gatewayAnchor, pinnedImage+gatewayAnchor), nil)
+	task := only(t, template(built.Central.Stack), "AWS::ECS::TaskDefinition")
+	image := js(task["ContainerDefinitions"].([]any)[0].(map[string]any)["Image"])
+	assert.Contains(t, image, "111111111111.dkr.ecr.us-east-1.")
+	assert.Contains(t, image, "/genai-gateway@sha256:69673fa811a34bd1c61fce66250f7c956b4e312109fe1e813d27a52df940e4ce")
+	assert.NotContains(t, image, "container-assets")
+	ann := assertions.Annotations_FromStack(built.Central.Stack)
+	assert.Empty(t, *ann.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("pinned by tag"))))
 }
