@@ -152,7 +152,7 @@ func Template(stack string, body []byte, md map[string][]MetadataEntry) (Finding
 			case "aws:cdk:warning":
 				if msg, _ := e.Data.(string); strings.Contains(msg, templateSizeWarning) {
 					out = append(out, Finding{Stack: stack, Path: strings.TrimPrefix(p, "/"), Problem: "CDK warns: " + msg,
-						Fix: fmt.Sprintf("keep every template under %d bytes: raise the account's stackShards, or move roles to another account", estate.MaxTemplateBytes*8/10)})
+						Fix: fmt.Sprintf("keep every template under %d bytes: raise the account's stackShards, or move roles to another account", estate.TemplateBytesBudget)})
 				}
 			}
 		}

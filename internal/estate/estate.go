@@ -25,6 +25,13 @@ const (
 	// MaxTemplateBytes is CloudFormation's limit on a template uploaded
 	// through S3, as CDK deploys it.
 	MaxTemplateBytes = 1_000_000
+	// TemplateBytesBudget is what sharding keeps each template under: past
+	// 80% of the limit CDK warns (@aws-cdk/core:Stack.templateSize), and
+	// the toolkit fails the synth on that warning.
+	TemplateBytesBudget = MaxTemplateBytes * 8 / 10
+	// A template's bytes besides its roles: description, CDK's bootstrap
+	// parameter and rule, its metadata resource, the OIDC provider.
+	templateOverhead = 16 << 10
 	// Per stack: CDK's metadata resource, and the OIDC provider in the first shard.
 	reservedResources = 2
 )
@@ -65,6 +72,9 @@ type Account struct {
 	IdPName        naming.IdP
 	Roles          []*Role // sorted by name
 	Shards         int
+	// ShardBytes estimates each shard's template bytes as CDK writes it,
+	// with a 5% margin; each is within TemplateBytesBudget.
+	ShardBytes []int
 }
 
 // Role is one Bedrock invoke role.
@@ -287,34 +297,50 @@ func vendorTrust(a *Account, v *config.Vendor) iampolicy.Document {
 }
 
 // shard assigns roles to stacks by a hash of their name, so that adding a role
-// never moves another one, and checks CloudFormation's per-stack limits.
+// never moves another one, and checks CloudFormation's per-stack limits:
+// resources, outputs and template bytes (estimated from the rendering the
+// stack uses, with a 5% margin).
 func shard(c *config.Config, rep *config.Reporter, path string, a *Account) {
 	n := a.StackShards
 	auto := n == 0
 	if auto {
 		n = 1
 	}
+	hashes, sizes := make([]uint32, len(a.Roles)), make([]int, len(a.Roles))
+	// The longest stack name a shard can have, for CDK's path metadata.
+	stack := a.Stack(c.Org, c.Layer, 49)
+	for i, r := range a.Roles {
+		h := fnv.New32a()
+		h.Write([]byte(strings.ToLower(r.Name.Subject)))
+		hashes[i] = h.Sum32()
+		sizes[i] = r.templateBytes(a, tags(c), stack) * 105 / 100
+	}
 	for {
-		res, outs := make([]int, n), make([]int, n)
-		for _, r := range a.Roles {
-			h := fnv.New32a()
-			h.Write([]byte(strings.ToLower(r.Name.Subject)))
-			r.Shard = int(h.Sum32() % uint32(n))
+		res, outs, size := make([]int, n), make([]int, n), make([]int, n)
+		for i, r := range a.Roles {
+			r.Shard = int(hashes[i] % uint32(n))
 			res[r.Shard] += 1 + len(r.Policies)
 			outs[r.Shard]++
+			size[r.Shard] += sizes[i]
 		}
-		worst, over := 0, 0
+		worst, over := 0, 0.0
 		for s := range n {
-			if o := max(res[s]+reservedResources-MaxStackResources, outs[s]-MaxStackOutputs); o > over {
+			// The largest overage, relative to its limit.
+			o := max(float64(res[s]+reservedResources)/MaxStackResources, float64(outs[s])/MaxStackOutputs, float64(size[s]+templateOverhead)/TemplateBytesBudget)
+			if o > 1 && o > over {
 				worst, over = s, o
 			}
 		}
 		if over == 0 {
 			a.Shards = n
+			for s := range size {
+				size[s] += templateOverhead
+			}
+			a.ShardBytes = size
 			return
 		}
 		if !auto || n >= 50 {
-			rep.Add(path+".stackShards", fmt.Sprintf("raise stackShards above %d", n), "stack %s would hold %d resources and %d outputs, over CloudFormation's %d resources or %d outputs per stack", a.Stack(c.Org, c.Layer, worst), res[worst]+reservedResources, outs[worst], MaxStackResources, MaxStackOutputs)
+			rep.Add(path+".stackShards", fmt.Sprintf("raise stackShards above %d", n), "stack %s would hold %d resources, %d outputs and about %d template bytes, over CloudFormation's %d resources or %d outputs per stack, or the %d bytes a template is kept under (80%% of CloudFormation's %d)", a.Stack(c.Org, c.Layer, worst), res[worst]+reservedResources, outs[worst], size[worst]+templateOverhead, MaxStackResources, MaxStackOutputs, TemplateBytesBudget, MaxTemplateBytes)
 			return
 		}
 		n++

@@ -199,3 +199,34 @@ func (r *Role) render(t *Template, dependsOn string, extra []Tag) {
 		"Value":       map[string]any{"Fn::GetAtt": []string{id, "Arn"}},
 	})
 }
+
+// templateBytes estimates what a role adds to its stack's template as CDK
+// writes it (JSON indented by one space): its resources, with the app's tags
+// on the role and CDK's path metadata on each, and its output.
+func (r *Role) templateBytes(a *Account, tags []Tag, stack string) int {
+	t := &Template{}
+	r.render(t, a.ProviderID(), tags)
+	n := 0
+	for _, m := range t.Resources {
+		res := m.value.(map[string]any)
+		res["Metadata"] = map[string]string{"aws:cdk:path": stack + "/Roles/" + m.key}
+		n += entryBytes(m.key, res)
+	}
+	for _, m := range t.Outputs {
+		n += entryBytes(m.key, m.value)
+	}
+	return n
+}
+
+// entryBytes is the size of `"key": value,` at depth 2 of an indented template.
+func entryBytes(key string, v any) int {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("  ", " ")
+	if err := enc.Encode(v); err != nil {
+		panic(err)
+	}
+	k, _ := json.Marshal(key)
+	return 2 + len(k) + 2 + b.Len() + 1 // indent, key, ": ", value and newline, comma
+}

@@ -53,7 +53,7 @@ func main() {
 		fmt.Printf("  wall %.1f s, CPU %.1f s (user %.1f, sys %.1f; app and node), node peak RSS %d MiB, exit %d\n",
 			r.wall.Seconds(), (r.user + r.sys).Seconds(), r.user.Seconds(), r.sys.Seconds(), r.maxRSS>>20, r.exit)
 		for _, p := range r.phases {
-			fmt.Printf("  phase %-10s %7.2f s\n", p.name, p.d.Seconds())
+			fmt.Printf("  phase %-10s %7.2f s wall %7.2f s CPU\n", p.name, p.d.Seconds(), p.cpu.Seconds())
 		}
 		if *debug {
 			d := run(*app, *root, dir, cfg, flags, true)
@@ -73,8 +73,8 @@ func main() {
 }
 
 type phase struct {
-	name string
-	d    time.Duration
+	name   string
+	d, cpu time.Duration
 }
 
 type result struct {
@@ -113,15 +113,33 @@ func run(app, root, dir, cfg string, flags map[string]any, debug bool) result {
 	if err != nil {
 		fatal(err)
 	}
-	cmd.Stderr = stderr
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		fatal(err)
+	}
 	cmd.Stdout = stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		fatal(err)
 	}
+	// At each phase line, the CPU used so far by the app and node.
+	var cpuAt []time.Duration
+	copied := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		sc.Buffer(make([]byte, 1<<20), 1<<30)
+		for sc.Scan() {
+			if phaseRE.MatchString(sc.Text()) {
+				cpuAt = append(cpuAt, treeCPU(cmd.Process.Pid))
+			}
+			stderr.WriteString(sc.Text() + "\n")
+		}
+		close(copied)
+	}()
 	peak := make(chan int64)
 	stop := make(chan struct{})
 	go watchRSS(cmd.Process.Pid, stop, peak)
+	<-copied
 	err = cmd.Wait()
 	r := result{wall: time.Since(start), requests: map[string]int{}}
 	close(stop)
@@ -142,7 +160,14 @@ func run(app, root, dir, cfg string, flags map[string]any, debug bool) result {
 			r.callbacks++
 		} else if m := phaseRE.FindStringSubmatch(line); m != nil {
 			s, _ := strconv.ParseFloat(m[2], 64)
-			r.phases = append(r.phases, phase{m[1], time.Duration(s * float64(time.Second))})
+			p := phase{name: m[1], d: time.Duration(s * float64(time.Second))}
+			if i := len(r.phases); i < len(cpuAt) {
+				p.cpu = cpuAt[i]
+				if i > 0 {
+					p.cpu -= cpuAt[i-1]
+				}
+			}
+			r.phases = append(r.phases, p)
 		} else if !debug {
 			tail = append(tail, line)
 		}
@@ -178,10 +203,34 @@ func watchRSS(pid int, stop chan struct{}, peak chan int64) {
 	}
 }
 
+// treeCPU is the user and system time of a process and its descendants so far.
+func treeCPU(pid int) time.Duration {
+	var ticks int64
+	for _, p := range append([]int{pid}, descendants(pid)...) {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		// Fields after the command name, which is in parentheses.
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 {
+			f := strings.Fields(string(b)[i+1:])
+			if len(f) > 12 {
+				u, _ := strconv.ParseInt(f[11], 10, 64)
+				s, _ := strconv.ParseInt(f[12], 10, 64)
+				ticks += u + s
+			}
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+}
+
 func descendants(pid int) []int {
 	var out []int
-	kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	for _, k := range strings.Fields(string(kids)) {
+	// Any thread of a Go process may have started the child.
+	var kids []string
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, t := range tasks {
+		b, _ := os.ReadFile(t)
+		kids = append(kids, strings.Fields(string(b))...)
+	}
+	for _, k := range kids {
 		if c, err := strconv.Atoi(k); err == nil {
 			out = append(out, c)
 			out = append(out, descendants(c)...)
