@@ -8,6 +8,7 @@ package auth
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -56,7 +57,26 @@ type Verifier struct {
 	keys        map[string]*rsa.PublicKey
 	lastRefresh time.Time
 	sf          singleflight.Group
+
+	// seen caches verified tokens by their SHA-256: a client-credentials
+	// token is reused for its whole life, and an RSA verification is the
+	// largest CPU cost of a request. Entries end at the token's expiry, or
+	// after seenFor so that a key the IdP withdrew stops working soon.
+	seenMu sync.RWMutex
+	seen   map[[32]byte]seenToken
 }
+
+type seenToken struct {
+	c          Claims
+	notBefore  time.Time
+	validUntil time.Time
+}
+
+// Verified-token cache bounds.
+const (
+	seenFor = 5 * time.Minute
+	seenMax = 50000
+)
 
 // New builds a verifier and loads the keys once, so that a wrong issuer or
 // JWKS URL fails at start rather than on the first request.
@@ -104,16 +124,42 @@ type Claims struct {
 
 // Verify checks a compact JWT and returns its claims.
 func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
+	sum := sha256.Sum256([]byte(token))
+	now := v.opt.Now()
+	v.seenMu.RLock()
+	st, ok := v.seen[sum]
+	v.seenMu.RUnlock()
+	if ok && now.Before(st.validUntil) && !now.Before(st.notBefore.Add(-Skew)) {
+		return st.c, nil
+	}
+	c, nbf, err := v.verify(ctx, token)
+	if err != nil {
+		return Claims{}, err
+	}
+	until := c.Expiry.Add(Skew)
+	if lim := now.Add(seenFor); lim.Before(until) {
+		until = lim
+	}
+	v.seenMu.Lock()
+	if v.seen == nil || len(v.seen) >= seenMax {
+		v.seen = map[[32]byte]seenToken{}
+	}
+	v.seen[sum] = seenToken{c: c, notBefore: nbf, validUntil: until}
+	v.seenMu.Unlock()
+	return c, nil
+}
+
+func (v *Verifier) verify(ctx context.Context, token string) (Claims, time.Time, error) {
 	var rc jwt.RegisteredClaims
 	_, err := v.parser.ParseWithClaims(token, &rc, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
 		return v.key(ctx, kid)
 	})
 	if err != nil {
-		return Claims{}, fmt.Errorf("%w: %v", ErrUnauthorized, err)
+		return Claims{}, time.Time{}, fmt.Errorf("%w: %v", ErrUnauthorized, err)
 	}
 	if rc.Subject == "" {
-		return Claims{}, fmt.Errorf("%w: token has no sub", ErrUnauthorized)
+		return Claims{}, time.Time{}, fmt.Errorf("%w: token has no sub", ErrUnauthorized)
 	}
 	c := Claims{Subject: rc.Subject, Expiry: rc.ExpiresAt.Time}
 	for _, a := range rc.Audience {
@@ -123,7 +169,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 			}
 		}
 	}
-	return c, nil
+	var nbf time.Time
+	if rc.NotBefore != nil {
+		nbf = rc.NotBefore.Time
+	}
+	return c, nbf, nil
 }
 
 func (v *Verifier) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {

@@ -76,6 +76,27 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+func TestVerifiedTokenCacheHonoursExpiry(t *testing.T) {
+	idp := gwtest.NewIdP(t, "")
+	clock := time.Now()
+	v, err := auth.New(context.Background(), auth.Options{Issuer: idp.Issuer, Audiences: []string{"a"}, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := idp.Claims("s", "a")
+	c["exp"] = clock.Add(3 * time.Minute).Unix()
+	tok := idp.Sign(t, c)
+	for range 2 {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock = clock.Add(3*time.Minute + auth.Skew + time.Second)
+	if _, err := v.Verify(context.Background(), tok); err == nil {
+		t.Fatal("a cached token was accepted after it expired")
+	}
+}
+
 func TestKeyRotation(t *testing.T) {
 	idp := gwtest.NewIdP(t, "")
 	clock := time.Now()

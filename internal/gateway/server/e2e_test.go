@@ -61,7 +61,7 @@ type rig struct {
 // newRig wires the gateway exactly as main does (server.FromEnv from the
 // environment contract), against fakes of the IdP, STS, SSM and Bedrock and
 // a real redis-server, with the example estate's routing data.
-func newRig(tb testing.TB, quiet bool) *rig {
+func newRig(tb testing.TB, quiet bool, quotas map[string]config.Quota) *rig {
 	c, err := config.Load("../../../config/usecases.yaml")
 	if err != nil {
 		tb.Fatal(err)
@@ -73,11 +73,10 @@ func newRig(tb testing.TB, quiet bool) *rig {
 	params := map[string]string{}
 	for _, p := range e.Routing {
 		v := p.Value
-		if p.UseCase == "UseCaseD" {
-			// Tight enough to reach in a test.
+		if q, ok := quotas[p.UseCase]; ok {
 			var d estate.Routing
 			_ = json.Unmarshal([]byte(v), &d)
-			d.Quota = config.Quota{RequestsPerMinute: 2}
+			d.Quota = q
 			b, _ := json.Marshal(d)
 			v = string(b)
 		}
@@ -157,6 +156,18 @@ func (r *rig) raw(tb testing.TB, token, path, body string, hdr map[string]string
 	return resp
 }
 
+// waitLog waits for a log line: the request line is written after the
+// answer has reached the caller.
+func (r *rig) waitLog(tb testing.TB, want string) {
+	tb.Helper()
+	for i := 0; !strings.Contains(r.logs.String(), want); i++ {
+		if i == 200 {
+			tb.Fatalf("no log line with %s in:\n%s", want, r.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func (r *rig) roleArn(account, subject string) string {
 	for _, a := range r.estate.Accounts {
 		if a.Name != account {
@@ -194,7 +205,8 @@ func apiCode(err error) string {
 }
 
 func TestGatewayEndToEnd(t *testing.T) {
-	r := newRig(t, false)
+	// UseCaseD's quota is tightened to be reachable in a test.
+	r := newRig(t, false, map[string]config.Quota{"UseCaseD": {RequestsPerMinute: 2}})
 	ctx := context.Background()
 	tokA := r.idp.Token(t, "usecase-a", audience)
 	tokB := r.idp.Token(t, "usecase-b", audience)
@@ -239,9 +251,7 @@ func TestGatewayEndToEnd(t *testing.T) {
 		if string(out.Body) != `{"completion":"hello"}` {
 			t.Fatalf("body %s", out.Body)
 		}
-		if !strings.Contains(r.logs.String(), `"model":"amazon.titan-text-premier-v1:0","account":"SharedModelsA","region":"us-east-1","cache":"local","inputTokens":13,"outputTokens":5`) {
-			t.Fatalf("log line lacks tokens and cache hit:\n%s", r.logs.String())
-		}
+		r.waitLog(t, `"model":"amazon.titan-text-premier-v1:0","account":"SharedModelsA","region":"us-east-1","cache":"local","inputTokens":13,"outputTokens":5`)
 	})
 
 	t.Run("streams through the SDK", func(t *testing.T) {
@@ -263,9 +273,8 @@ func TestGatewayEndToEnd(t *testing.T) {
 		if err := out.GetStream().Err(); err != nil || text != "hello" || usage == nil {
 			t.Fatalf("text %q usage %v err %v", text, usage, err)
 		}
-		if !strings.Contains(r.logs.String(), `"op":"converse-stream","status":200,"useCase":"UseCaseA"`) || !strings.Contains(r.logs.String(), `"inputTokens":21,"outputTokens":9`) {
-			t.Fatalf("stream usage not logged:\n%s", r.logs.String())
-		}
+		r.waitLog(t, `"op":"converse-stream","status":200,"useCase":"UseCaseA"`)
+		r.waitLog(t, `"inputTokens":21,"outputTokens":9`)
 		if _, err := c.InvokeModelWithResponseStream(ctx, &bedrockruntime.InvokeModelWithResponseStreamInput{ModelId: aws.String("anthropic.claude-3-sonnet-20240229-v1:0"), Body: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
@@ -461,9 +470,7 @@ func TestGatewayEndToEnd(t *testing.T) {
 		if r.srv.Creds.Stats().CacheErrors == 0 || r.srv.Quota.FailOpen() == 0 {
 			t.Fatal("outage not counted")
 		}
-		if !strings.Contains(r.logs.String(), "credential cache unavailable") {
-			t.Fatal("outage not logged")
-		}
+		r.waitLog(t, "credential cache unavailable")
 	})
 
 	t.Run("logs hold no tokens, credentials or prompts", func(t *testing.T) {

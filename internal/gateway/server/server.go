@@ -276,6 +276,10 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, rec *record, t 
 			rec.tokens = u
 		}
 	}
+	// The answer is complete: let the caller have it before counting.
+	if flusher != nil {
+		flusher.Flush()
+	}
 	// Counted after the call: a single call may overshoot the minute's
 	// token quota; the next one is then refused.
 	s.Quota.AddTokens(context.WithoutCancel(r.Context()), t.UseCase, t.Quota, rec.tokens.total())
