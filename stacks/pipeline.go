@@ -52,6 +52,7 @@ const (
 	reviewStep        = "AccessPlan"
 	approvalStep      = "ApproveBroadening"
 	awaitPreviousStep = "AwaitPreviousPipeline"
+	awaitPreviousWave = "AwaitPrevious"
 )
 
 // SynthCommands are the README's quick-start commands, run by the synth step.
@@ -120,8 +121,9 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 			s.Pipeline.AddWave(jsii.String(reviewWave), &pipelines.WaveOptions{Pre: reviewSteps(c, s, arn(id))})
 		}
 		if i == 0 && props.Index > 0 {
+			// Its own stage: a full wave already holds a stage's 50 actions.
 			prev := deployplan.PipelineStackName(c, props.Index-1)
-			opts.Pre = &[]pipelines.Step{awaitPrevious(s, prev, arn(prev))}
+			s.Pipeline.AddWave(jsii.String(awaitPreviousWave), &pipelines.WaveOptions{Pre: &[]pipelines.Step{awaitPrevious(s, prev, arn(prev))}})
 		}
 		var steps []pipelines.Step
 		for _, st := range w.Stages {
