@@ -328,3 +328,26 @@ func BenchmarkPlainSynth200(b *testing.B) {
 		app.Synth(nil)
 	}
 }
+
+// An account with more shards than a wave holds is a located config error
+// before any construct is built.
+func TestPipelineWaveTooSmallForAnAccount(t *testing.T) {
+	data, err := os.ReadFile(example)
+	require.NoError(t, err)
+	y := strings.Replace(string(data), "name: SharedModelsA\n", "name: SharedModelsA\n    stackShards: 5\n", 1)
+	require.NotEqual(t, string(data), y)
+	y += strings.Replace(pipelineSection, "  repository: acme/genai-estate\n", "  repository: acme/genai-estate\n  waveSize: 4\n", 1)
+	c, err := config.Parse(example, []byte(y))
+	require.NoError(t, err)
+	e, err := estate.Build(c)
+	require.NoError(t, err)
+	err = stacks.CheckPipeline(e)
+	require.Error(t, err)
+	list, ok := err.(config.ErrorList)
+	require.True(t, ok, "%T", err)
+	require.Len(t, list, 1)
+	assert.Equal(t, "pipeline.waveSize", list[0].Path)
+	assert.Greater(t, list[0].Line, 0)
+	assert.Contains(t, list[0].Problem, "stage SharedModelsA has 5 stacks, more than a wave of 4 holds")
+	assert.NotEmpty(t, list[0].Fix)
+}
