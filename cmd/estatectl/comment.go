@@ -52,9 +52,13 @@ func commentCmd(args []string, stdout, stderr io.Writer) int {
 
 // summaryLine is a report's first paragraph line under its heading: the
 // plan's "From … to …: **…**." and the matrix's counts.
+// A report that opens with a code block (a diagram) has none.
 func summaryLine(body string) string {
 	for _, line := range strings.Split(body, "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "```") && !strings.HasPrefix(line, ">") {
+		switch line = strings.TrimSpace(line); {
+		case strings.HasPrefix(line, "```"):
+			return ""
+		case line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, ">"):
 			return line
 		}
 	}

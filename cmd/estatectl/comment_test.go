@@ -47,6 +47,11 @@ func TestCommentOfALargeEstateFits(t *testing.T) {
 	assert.NotContains(t, c, os.TempDir()+"/estatectl", "no temporary build paths")
 }
 
+func TestSummaryLine(t *testing.T) {
+	assert.Equal(t, "From `a` to `b`: **x**.", summaryLine("## Access plan\n\nFrom `a` to `b`: **x**.\n\n### More\n"))
+	assert.Equal(t, "", summaryLine("```mermaid\nflowchart LR\n  a --> b\n```\n"), "a diagram has no summary line")
+}
+
 // A subject with a pipe keeps its table cell in the matrix.
 func TestMatrixEscapesPipes(t *testing.T) {
 	data, err := os.ReadFile("../../config/usecases.yaml")
