@@ -14,6 +14,7 @@
 package iameval
 
 import (
+	"encoding/json"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -231,12 +232,44 @@ func applies(st map[string]any, r Request) tri {
 			continue
 		}
 		for key, want := range keys {
-			if t = and(t, condition(op, key, iampolicy.Strings(want), r.Context)); t == no {
+			if t = and(t, condition(op, key, values(want), r.Context)); t == no {
 				return no
 			}
 		}
 	}
 	return t
+}
+
+// values reads a condition's values: strings, or JSON booleans and numbers,
+// which IAM accepts too ("Bool": {"aws:SecureTransport": false}).
+func values(v any) []string {
+	one := func(x any) string {
+		switch x := x.(type) {
+		case string:
+			return x
+		case bool:
+			return strconv.FormatBool(x)
+		case float64:
+			return strconv.FormatFloat(x, 'f', -1, 64)
+		case json.Number:
+			return x.String()
+		}
+		return "{{unreadable}}" // undecidable rather than silently absent
+	}
+	if list, ok := v.([]any); ok {
+		out := make([]string, 0, len(list))
+		for _, x := range list {
+			out = append(out, one(x))
+		}
+		return out
+	}
+	if s, ok := v.(string); ok {
+		return []string{s}
+	}
+	if list, ok := v.([]string); ok {
+		return list
+	}
+	return []string{one(v)}
 }
 
 func resourceMatch(patterns []string, r Request) tri {

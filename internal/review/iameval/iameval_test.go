@@ -183,6 +183,9 @@ func TestConditionOperators(t *testing.T) {
 		{"Bool on a missing key does not match", `{"Bool":{"aws:MultiFactorAuthPresent":"true"}}`, nil, ImplicitDeny},
 		{"BoolIfExists on a missing key matches", `{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}`, nil, Allow},
 		{"BinaryEquals compares the base64 value", `{"BinaryEquals":{"k":"QmluYXJ5VmFsdWU="}}`, ctx("k", "QmluYXJ5VmFsdWU="), Allow},
+		{"Bool with a JSON boolean value", `{"Bool":{"aws:SecureTransport":false}}`, ctx("aws:SecureTransport", "false"), Allow},
+		{"NumericLessThan with a JSON number value", `{"NumericLessThan":{"s3:max-keys":10}}`, ctx("s3:max-keys", "9"), Allow},
+		{"a value of an unreadable type is indeterminate", `{"StringEquals":{"k":{"nested":"x"}}}`, ctx("k", "x"), Indeterminate},
 		// IP addresses.
 		{"IpAddress: an IPv4 address in the block", `{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}`, ctx("aws:SourceIp", "203.0.113.7"), Allow},
 		{"IpAddress: an address outside the block", `{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}`, ctx("aws:SourceIp", "198.51.100.7"), ImplicitDeny},
