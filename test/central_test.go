@@ -539,3 +539,17 @@ func TestCentralPinnedImage(t *testing.T) {
 	ann := assertions.Annotations_FromStack(built.Central.Stack)
 	assert.Empty(t, *ann.FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("pinned by tag"))))
 }
+
+// An imported key encrypts the cache and the log groups; no key is created.
+func TestCentralImportedKey(t *testing.T) {
+	const key = "arn:aws:kms:us-east-1:111111111111:key/0f3c4a2e-1b7d-4c55-9e2a-6d8f1a2b3c4d"
+	built := build(t, "key.yaml", exampleWith(t, gatewayAnchor, "    kmsKeyArn: "+key+"\n"+gatewayAnchor), nil)
+	tpl := template(built.Central.Stack)
+	assert.Empty(t, byType(tpl, "AWS::KMS::Key"))
+	assert.Equal(t, key, only(t, tpl, "AWS::ElastiCache::ReplicationGroup")["KmsKeyId"])
+	groups := byType(tpl, "AWS::Logs::LogGroup")
+	require.Len(t, groups, 2, "gateway and flow logs")
+	for id, lg := range groups {
+		assert.Equal(t, key, lg["KmsKeyId"], id)
+	}
+}
