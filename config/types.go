@@ -18,8 +18,12 @@ type Config struct {
 	Groups           []Group           `yaml:"groups,omitempty" doc:"Domain roles shared by several use cases."`
 	Vendors          []Vendor          `yaml:"vendors,omitempty" doc:"Third-party vendors given roles guarded by sts:ExternalId."`
 	RAG              *RAG              `yaml:"rag,omitempty" doc:"The RAG agent's base and Lambda/API stacks."`
-	Pipeline         *Pipeline         `yaml:"pipeline,omitempty" doc:"Optional CDK Pipelines deployment in a tooling account, and the bootstrap StackSet."`
-	Models           []catalog.Model   `yaml:"models,omitempty" doc:"Catalog entries added to or overriding the embedded model catalog."`
+	// Governance (README, "Governance").
+	CostAttribution string          `yaml:"costAttribution,omitempty" doc:"profiles: every grant goes through the role's own tagged application inference profiles (recommended; the example uses it); direct: models granted directly (the default, so existing estates keep their grants); both." enum:"profiles,direct,both"`
+	Guardrail       *Guardrail      `yaml:"guardrail,omitempty" doc:"Guardrail every invoke call must carry, for roles without their own (use cases and groups may override it)."`
+	Perimeter       *Perimeter      `yaml:"perimeter,omitempty" doc:"Network origins invoke calls must come from, in every model account."`
+	Pipeline        *Pipeline       `yaml:"pipeline,omitempty" doc:"Optional CDK Pipelines deployment in a tooling account, and the bootstrap StackSet."`
+	Models          []catalog.Model `yaml:"models,omitempty" doc:"Catalog entries added to or overriding the embedded model catalog."`
 
 	// File is the path the config was read from, for messages.
 	File string `yaml:"-"`
@@ -128,21 +132,23 @@ const (
 
 // UseCase is one consumer of the gateway.
 type UseCase struct {
-	Name         string   `yaml:"name" doc:"Use case name, the <UseCaseOrGroup> of its role." required:"true" pattern:"name"`
-	Description  string   `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
-	Subjects     []string `yaml:"subjects" doc:"The IdP token sub values that identify this use case." required:"true"`
-	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel." enum:"perProvider,multiModel"`
-	Quota        Quota    `yaml:"quota,omitempty" doc:"Rate limits the gateway applies to this use case."`
-	Access       []Access `yaml:"access,omitempty" doc:"Models this use case may call through its own role."`
+	Name         string     `yaml:"name" doc:"Use case name, the <UseCaseOrGroup> of its role." required:"true" pattern:"name"`
+	Description  string     `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
+	Subjects     []string   `yaml:"subjects" doc:"The IdP token sub values that identify this use case." required:"true"`
+	PolicyLayout string     `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel." enum:"perProvider,multiModel"`
+	Quota        Quota      `yaml:"quota,omitempty" doc:"Rate limits the gateway applies to this use case."`
+	Access       []Access   `yaml:"access,omitempty" doc:"Models this use case may call through its own role."`
+	Guardrail    *Guardrail `yaml:"guardrail,omitempty" doc:"Guardrail every invoke call of this use case's own role must carry; overrides the estate's."`
 }
 
 // Group is a domain role shared by several use cases.
 type Group struct {
-	Name         string   `yaml:"name" doc:"Domain name, the <UseCaseOrGroup> of its role." required:"true" pattern:"name"`
-	Description  string   `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
-	Members      []string `yaml:"members" doc:"Use cases whose subjects may assume the domain role." required:"true"`
-	PolicyLayout string   `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel." enum:"perProvider,multiModel"`
-	Access       []Access `yaml:"access" doc:"Models the domain role may call." required:"true"`
+	Name         string     `yaml:"name" doc:"Domain name, the <UseCaseOrGroup> of its role." required:"true" pattern:"name"`
+	Description  string     `yaml:"description,omitempty" doc:"Free text, copied to the role description."`
+	Members      []string   `yaml:"members" doc:"Use cases whose subjects may assume the domain role." required:"true"`
+	PolicyLayout string     `yaml:"policyLayout,omitempty" doc:"perProvider (default) or multiModel." enum:"perProvider,multiModel"`
+	Access       []Access   `yaml:"access" doc:"Models the domain role may call." required:"true"`
+	Guardrail    *Guardrail `yaml:"guardrail,omitempty" doc:"Guardrail every invoke call of the domain role must carry; overrides the estate's."`
 }
 
 // Vendor is a third party that assumes a role in the model accounts with

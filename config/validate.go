@@ -71,6 +71,7 @@ func validate(c *Config, r *Reporter) {
 	v.groups()
 	v.vendors()
 	v.rag()
+	v.governance()
 	v.pipeline()
 	v.gateway()
 	v.deployRegions()

@@ -88,6 +88,8 @@ type Estate struct {
 	// Central is nil when -c accounts limits the build to model accounts.
 	Central       *CentralStack
 	ModelAccounts []*ModelAccountStack
+	// Profiles are the model accounts' application inference profile stacks.
+	Profiles []*ProfileStack
 	// RAGBase and RAGLambda are nil when the config has no rag section.
 	RAGBase   *RAGBaseStack
 	RAGLambda *RAGLambdaStack
@@ -103,6 +105,9 @@ func (e *Estate) Stacks() []awscdk.Stack {
 		out = append(out, e.Central.Stack)
 	}
 	for _, s := range e.ModelAccounts {
+		out = append(out, s.Stack)
+	}
+	for _, s := range e.Profiles {
 		out = append(out, s.Stack)
 	}
 	if e.RAGBase != nil {
@@ -160,6 +165,7 @@ func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 			continue
 		}
 		var first *ModelAccountStack
+		n := len(out.ModelAccounts)
 		// A shard the hash left without roles would be a stack without
 		// resources, which CloudFormation rejects: it is skipped.
 		for _, shard := range a.UsedShards() {
@@ -174,6 +180,13 @@ func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 				s.AddStackDependency(first.Stack, jsii.String("the first stack owns the account's OIDC provider"))
 			}
 			out.ModelAccounts = append(out.ModelAccounts, s)
+		}
+		for _, set := range a.Profiles {
+			ps := NewProfileStack(scope(a.Name), set.Stack, &ProfileStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(set.Stack)}, Config: c, Account: a, Set: set})
+			for _, main := range out.ModelAccounts[n:] {
+				ps.AddStackDependency(main.Stack, jsii.String("the policies attach to the account's roles by name"))
+			}
+			out.Profiles = append(out.Profiles, ps)
 		}
 	}
 	if props == nil || len(props.Accounts) == 0 {

@@ -63,7 +63,9 @@ func TestApp(t *testing.T) {
 	t.Run("example estate with CDK validation on", func(t *testing.T) {
 		dir, stderr, err := runApp(t, bin, nil, true)
 		require.NoError(t, err, stderr)
-		assert.Equal(t, []string{"ACME-GenAI-SharedModelsA.template.json", "ACME-GenAI-SharedModelsB.template.json", "ACME-GenAI-SharedModelsC.template.json", "ACME-GenAIGateway-Central.template.json", "RagAgent-Base.template.json", "RagAgent-Lambda.template.json"}, templates(t, dir))
+		assert.Equal(t, []string{"ACME-GenAI-SharedModelsA-Profiles-us-east-1.template.json", "ACME-GenAI-SharedModelsA-Profiles-us-west-2.template.json", "ACME-GenAI-SharedModelsA.template.json",
+			"ACME-GenAI-SharedModelsB-Profiles-us-east-1.template.json", "ACME-GenAI-SharedModelsB.template.json", "ACME-GenAI-SharedModelsC-Profiles-us-west-2.template.json", "ACME-GenAI-SharedModelsC.template.json",
+			"ACME-GenAIGateway-Central.template.json", "RagAgent-Base.template.json", "RagAgent-Lambda.template.json"}, templates(t, dir))
 		var manifest struct {
 			Artifacts map[string]struct {
 				Environment string `json:"environment"`
@@ -75,6 +77,8 @@ func TestApp(t *testing.T) {
 		// Explicit account and region: deployable per account, synthesizable offline.
 		assert.Equal(t, "aws://222222222222/us-east-1", manifest.Artifacts["ACME-GenAI-SharedModelsA"].Environment)
 		assert.Equal(t, "aws://444444444444/us-west-2", manifest.Artifacts["ACME-GenAI-SharedModelsC"].Environment)
+		// Application profiles are regional: one stack per account and region.
+		assert.Equal(t, "aws://222222222222/us-west-2", manifest.Artifacts["ACME-GenAI-SharedModelsA-Profiles-us-west-2"].Environment)
 		assert.Equal(t, "aws://666666666666/us-east-1", manifest.Artifacts["RagAgent-Base"].Environment)
 		assert.Equal(t, "aws://111111111111/us-east-1", manifest.Artifacts["ACME-GenAIGateway-Central"].Environment)
 	})
@@ -82,7 +86,7 @@ func TestApp(t *testing.T) {
 	t.Run("accounts context", func(t *testing.T) {
 		dir, stderr, err := runApp(t, bin, map[string]string{"accounts": "SharedModelsC"}, false)
 		require.NoError(t, err, stderr)
-		assert.Equal(t, []string{"ACME-GenAI-SharedModelsC.template.json"}, templates(t, dir))
+		assert.Equal(t, []string{"ACME-GenAI-SharedModelsC-Profiles-us-west-2.template.json", "ACME-GenAI-SharedModelsC.template.json"}, templates(t, dir))
 	})
 
 	t.Run("unknown account in context", func(t *testing.T) {

@@ -109,7 +109,8 @@ func keys(m map[string]any) []string {
 
 // Every managed policy grants exactly the two invoke actions on exact ARNs.
 func TestPermissionPolicies(t *testing.T) {
-	tpls := synth(t, example, nil, nil)
+	// The direct grants (the example's profile grants: governance_test.go).
+	tpls := synth(t, example, exampleWith(t, "costAttribution: profiles", "costAttribution: direct", "    guardrail: {id: gr7k2m9x4p1q, version: \"3\"}\n", ""), nil)
 	var names []string
 	for _, tpl := range tpls {
 		for _, p := range byType(tpl, "AWS::IAM::ManagedPolicy") {
@@ -146,7 +147,8 @@ func TestPermissionPolicies(t *testing.T) {
 // A cross-region profile grants the profile ARN and, only through that
 // profile, the model in every destination region.
 func TestInferenceProfileGrant(t *testing.T) {
-	tpls := synth(t, example, nil, nil)
+	// A direct grant of a system profile (through application profiles: governance_test.go).
+	tpls := synth(t, example, exampleWith(t, "costAttribution: profiles", "costAttribution: direct"), nil)
 	for _, p := range byType(tpls["ACME-GenAI-SharedModelsA"], "AWS::IAM::ManagedPolicy") {
 		if p["ManagedPolicyName"] != "ACME-GenAI-UseCaseA-Anthropic-InvokePolicy" {
 			continue
@@ -212,7 +214,8 @@ func TestStackEnvironmentsAndOutputs(t *testing.T) {
 // -c accounts=X builds only X's stacks.
 func TestAccountsContext(t *testing.T) {
 	got := synth(t, example, nil, map[string]any{"accounts": "SharedModelsB"})
-	assert.Equal(t, []string{"ACME-GenAI-SharedModelsB"}, keys2(got))
+	// The account's stacks: its roles, and its application profiles in its one region.
+	assert.ElementsMatch(t, []string{"ACME-GenAI-SharedModelsB", "ACME-GenAI-SharedModelsB-Profiles-us-east-1"}, keys2(got))
 }
 
 func keys2(m map[string]map[string]any) []string {

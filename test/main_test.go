@@ -98,7 +98,8 @@ var assetHash = regexp.MustCompile(`(container-assets-[0-9]{12}-[a-z0-9-]+:)[0-9
 
 func TestGoldenTemplates(t *testing.T) {
 	got := synth(t, example, nil, nil)
-	require.Len(t, got, 6)
+	// Central, three model accounts, their four application-profile stacks, two RAG stacks.
+	require.Len(t, got, 10)
 	for name, tpl := range got {
 		t.Run(name, func(t *testing.T) {
 			b, err := json.MarshalIndent(tpl, "", "  ")

@@ -144,6 +144,18 @@ func (a *Account) ShardRoles(shard int) []*Role {
 func Build(c *config.Config) (*Estate, error) {
 	rep := c.Report()
 	e := &Estate{Config: c, Tags: tags(c)}
+	// A group's subjects are its members': found once, not once per account
+	// (at 1,000 accounts that lookup was most of the plan's time).
+	useCases := make(map[string]config.UseCase, len(c.UseCases))
+	for _, u := range slices.Backward(c.UseCases) {
+		useCases[u.Name] = u // the first of a name wins, as in config.UseCase
+	}
+	groupSubjects := make([][]string, len(c.Groups))
+	for j, g := range c.Groups {
+		for _, m := range g.Members {
+			groupSubjects[j] = append(groupSubjects[j], useCases[m].Subjects...)
+		}
+	}
 	for i, ma := range c.ModelAccounts {
 		a := &Account{
 			ModelAccount:   ma,
@@ -160,13 +172,8 @@ func Build(c *config.Config) (*Estate, error) {
 			}
 		}
 		for j, g := range c.Groups {
-			var subjects []string
-			for _, m := range g.Members {
-				u, _ := c.UseCase(m)
-				subjects = append(subjects, u.Subjects...)
-			}
 			if r := planRole(c, rep, a, lim, spec{path: fmt.Sprintf("groups[%d]", j), kind: "group", name: g.Name, desc: g.Description,
-				subjects: subjects, members: g.Members, layout: g.PolicyLayout, access: g.Access}); r != nil {
+				subjects: groupSubjects[j], members: g.Members, layout: g.PolicyLayout, access: g.Access}); r != nil {
 				a.Roles = append(a.Roles, r)
 			}
 		}

@@ -17,6 +17,8 @@ import (
 // one foundation model in one region, or one inference profile with the
 // foundation models it routes to.
 type unit struct {
+	id      string   // the granted model or profile id
+	app     string   // application profile ARN (a placeholder) the grant goes through, if any
 	model   string   // foundation-model ARN of a direct grant
 	profile string   // inference profile id
 	arns    []string // the profile's ARNs in the granted regions
@@ -28,6 +30,10 @@ type unit struct {
 // policy), splitting a group into numbered parts when it outgrows IAM's
 // managed-policy size.
 func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layout string) []*Policy {
+	if c.Attribution() == config.CostProfiles {
+		return nil // every grant goes through the role's application profiles
+	}
+	g := guard(c, a, r, roleGuardrail(c, r.Kind, r.Name.Subject))
 	byProvider := map[string][]unit{}
 	for region, models := range r.Grants {
 		for _, id := range models {
@@ -44,7 +50,7 @@ func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layou
 		units := mergeProfiles(byProvider[provider])
 		part := 0
 		for len(units) > 0 {
-			n := fit(units)
+			n := fit(units, g)
 			if n == 0 {
 				rep.Add(r.Path+".access", "grant this inference profile from fewer regions", "the grant of %s alone is over IAM's managed policy size of %d characters", units[0].profile, MaxManagedPolicyChars)
 				return out
@@ -60,7 +66,7 @@ func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layou
 			} else if err != nil {
 				rep.Add(r.Path+".access", "give the model's catalog entry a provider of letters and digits", "%s: %s", r.Name.Subject, err)
 			}
-			out = append(out, &Policy{Name: name, Document: document(units[:n])})
+			out = append(out, &Policy{Name: name, Document: document(units[:n], g)})
 			units = units[n:]
 		}
 	}
@@ -86,10 +92,10 @@ func ModelArn(partition, region, account, kind, id string) string {
 func grantUnit(a *Account, region, id string, isProfile bool, c *config.Config) unit {
 	fm := func(region, model string) string { return ModelArn(a.Partition, region, "", FoundationModel, model) }
 	if !isProfile {
-		return unit{model: fm(region, id)}
+		return unit{id: id, model: fm(region, id)}
 	}
 	m, _ := c.Catalog.Lookup(id)
-	u := unit{profile: id, arns: []string{ModelArn(a.Partition, region, a.Account, InferenceProfile, id)}}
+	u := unit{id: id, profile: id, arns: []string{ModelArn(a.Partition, region, a.Account, InferenceProfile, id)}}
 	for _, dest := range m.InferenceProfile.Regions {
 		u.via = append(u.via, fm(dest, m.InferenceProfile.Model))
 	}
@@ -120,24 +126,41 @@ func mergeProfiles(us []unit) []unit {
 		slices.Sort(out[i].arns)
 	}
 	slices.SortFunc(out, func(a, b unit) int {
-		return strings.Compare(a.model+a.profile, b.model+b.profile)
+		return strings.Compare(a.app+a.model+a.profile, b.app+b.model+b.profile)
 	})
 	return out
 }
 
 // fit is how many leading units fit in one managed policy.
-func fit(us []unit) int {
+func fit(us []unit, g *Guard) int {
 	n := 0
-	for n < len(us) && document(us[:n+1]).Size() <= MaxManagedPolicyChars {
+	for n < len(us) && document(us[:n+1], g).Size() <= MaxManagedPolicyChars {
 		n++
 	}
 	return n
 }
 
-func document(us []unit) iampolicy.Document {
-	var direct, profiles []string
+// document grants the units; g, when set, adds the guardrail and perimeter.
+func document(us []unit, g *Guard) iampolicy.Document {
+	var direct, profiles, apps []string
 	var via []iampolicy.Statement
 	for _, u := range us {
+		if u.app != "" {
+			// Through an application profile: the routed resources only
+			// with bedrock:InferenceProfileArn naming it.
+			apps = append(apps, u.app)
+			cond := map[string]map[string][]string{"StringEquals": {"bedrock:InferenceProfileArn": {u.app}}}
+			res := []string{u.model}
+			if u.profile != "" {
+				res = append(slices.Clone(u.arns), u.via...)
+			}
+			via = append(via, iampolicy.Statement{Sid: "Via" + sid(u.id), Effect: "Allow", Action: InvokeActions, Resource: res, Condition: cond})
+			if u.global != "" {
+				via = append(via, iampolicy.Statement{Sid: "GlobalVia" + sid(u.id), Effect: "Allow", Action: InvokeActions, Resource: []string{u.global},
+					Condition: map[string]map[string][]string{"StringEquals": {"bedrock:InferenceProfileArn": {u.app}, "aws:RequestedRegion": {"unspecified"}}}})
+			}
+			continue
+		}
 		if u.profile == "" {
 			direct = append(direct, u.model)
 			continue
@@ -150,14 +173,22 @@ func document(us []unit) iampolicy.Document {
 				Condition: map[string]map[string][]string{"StringEquals": {"bedrock:InferenceProfileArn": u.arns, "aws:RequestedRegion": {"unspecified"}}}})
 		}
 	}
+	var cond map[string]map[string][]string
+	if g != nil && g.GuardrailID != "" {
+		cond = map[string]map[string][]string{"StringEquals": {"bedrock:GuardrailIdentifier": {g.GuardrailID}}}
+	}
 	var st []iampolicy.Statement
 	if len(direct) > 0 {
-		st = append(st, iampolicy.Statement{Sid: "InvokeFoundationModels", Effect: "Allow", Action: InvokeActions, Resource: direct})
+		st = append(st, iampolicy.Statement{Sid: "InvokeFoundationModels", Effect: "Allow", Action: InvokeActions, Resource: direct, Condition: cond})
 	}
 	if len(profiles) > 0 {
-		st = append(st, iampolicy.Statement{Sid: "InvokeInferenceProfiles", Effect: "Allow", Action: InvokeActions, Resource: profiles})
+		st = append(st, iampolicy.Statement{Sid: "InvokeInferenceProfiles", Effect: "Allow", Action: InvokeActions, Resource: profiles, Condition: cond})
 	}
-	return iampolicy.New(append(st, via...)...)
+	if len(apps) > 0 {
+		st = append(st, iampolicy.Statement{Sid: "InvokeApplicationProfiles", Effect: "Allow", Action: InvokeActions, Resource: apps, Condition: cond})
+	}
+	st = append(st, via...)
+	return iampolicy.New(append(st, guardStatements(g, append(append(slices.Clone(direct), profiles...), apps...))...)...)
 }
 
 // sid makes an alphanumeric statement id from a model id.
@@ -187,5 +218,5 @@ func InvokeStatements(c *config.Config, partition, account, region string, model
 		m, _ := c.Catalog.Lookup(id)
 		us = append(us, grantUnit(a, region, id, m.InferenceProfile != nil, c))
 	}
-	return document(mergeProfiles(us)).Statement
+	return document(mergeProfiles(us), nil).Statement
 }

@@ -31,6 +31,22 @@ type Route struct {
 	RoleArn     string              `json:"roleArn"`
 	Via         string              `json:"via"` // the use case itself, or the group it belongs to
 	Models      map[string][]string `json:"models"`
+	// Profiles names, per region and model, the role's application
+	// inference profile; calls must go through it (costAttribution profiles
+	// or both). Its ARN is generated at deploy: the gateway reads it, with
+	// the assumed role, from the SSM parameter ProfileArns in that account
+	// and region (a JSON object of model id to ARN), and caches it.
+	Profiles    map[string]map[string]string `json:"profiles,omitempty"`
+	ProfileArns string                       `json:"profileArns,omitempty"`
+	// Guardrail must be passed on every call through this role.
+	Guardrail *RouteGuardrail `json:"guardrail,omitempty"`
+}
+
+// RouteGuardrail is the guardrail a role's calls must carry.
+type RouteGuardrail struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Arn     string `json:"arn"`
 }
 
 // Parameter is a routing document ready to publish.
@@ -72,7 +88,26 @@ func routing(e *Estate, rep *config.Reporter) []Parameter {
 				default:
 					continue
 				}
-				doc.Routes = append(doc.Routes, Route{AccountName: a.Name, Account: a.Account, RoleArn: roleArn(a, r), Via: via, Models: r.Grants})
+				rt := Route{AccountName: a.Name, Account: a.Account, RoleArn: roleArn(a, r), Via: via, Models: r.Grants}
+				for _, set := range a.Profiles {
+					for _, pr := range set.Roles {
+						if pr.Role != r {
+							continue
+						}
+						if rt.Profiles == nil {
+							rt.Profiles = map[string]map[string]string{}
+						}
+						rt.Profiles[set.Region] = map[string]string{}
+						for _, p := range pr.Profiles {
+							rt.Profiles[set.Region][p.Model] = p.Name.String()
+						}
+						rt.ProfileArns = pr.Parameter
+					}
+				}
+				if g := guard(c, a, r, roleGuardrail(c, r.Kind, r.Name.Subject)); g != nil && g.Guardrail != nil {
+					rt.Guardrail = &RouteGuardrail{ID: g.Guardrail.ID, Version: g.Guardrail.Version, Arn: g.GuardrailArn}
+				}
+				doc.Routes = append(doc.Routes, rt)
 			}
 		}
 		b, _ := json.Marshal(doc)

@@ -5,6 +5,7 @@
 //	trust policy    <Org>-<Layer>-<UseCaseOrGroup>-TrustPolicy
 //	IdP             <Org>-IdP-<ProviderName>
 //	gateway task    <Org>-GenAIGateway-TaskRole
+//	app profile     <Org>-<Layer>-<UseCaseOrGroup>-<Provider>_<ModelHash>
 //
 // Every field is a Field (a letter, then letters and digits), so the hyphen is
 // an unambiguous separator and every name parses back to the fields it came from.
@@ -30,6 +31,7 @@ const (
 	TagUseCase     = "genai:use-case"
 	TagRoleKind    = "genai:role-kind"
 	TagTrustPolicy = "genai:trust-policy"
+	TagModel       = "genai:model"
 	ManagedBy      = "genai-estate"
 )
 

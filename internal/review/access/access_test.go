@@ -1,6 +1,7 @@
 package access
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -13,7 +14,11 @@ import (
 
 func example(t *testing.T) (*Inventory, *estate.Estate) {
 	t.Helper()
-	c, err := config.Load("../../../config/usecases.yaml")
+	// The planted defects edit direct grants; the example's profile grants
+	// are reviewed in governance_test.go.
+	data, err := os.ReadFile("../../../config/usecases.yaml")
+	require.NoError(t, err)
+	c, err := config.Parse("../../../config/usecases.yaml", []byte(strings.Replace(string(data), "costAttribution: profiles", "costAttribution: direct", 1)))
 	require.NoError(t, err)
 	e, err := estate.Build(c)
 	require.NoError(t, err)

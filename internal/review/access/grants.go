@@ -125,9 +125,12 @@ func roleGrants(r *Role, opts Options) ([]grant, *roleFindings) {
 			}
 		}
 		for _, id := range slices.Sorted(maps.Keys(apps)) {
-			if g, ok := invoke(r, estate.ModelArn(part, region, r.Account, estate.ApplicationProfile, id), ctx); ok {
+			arn := estate.ModelArn(part, region, r.Account, estate.ApplicationProfile, id)
+			if g, ok := invoke(r, arn, ctx); ok {
 				g.region, g.model, g.kind = region, id, ApplicationProfile
-				out = append(out, g)
+				if g, ok = appProfileGrant(r, opts, m, arn, g); ok {
+					out = append(out, g)
+				}
 			}
 		}
 		for _, arn := range []string{
@@ -280,6 +283,7 @@ func profileGrant(r *Role, opts Options, m *roleFindings, region, id string) (gr
 // invoke reports which invoke actions the role allows (or may allow) on a
 // resource, and the policies that allow them.
 func invoke(r *Role, resource string, ctx map[string][]string) (grant, bool) {
+	ctx = gatewayContext(r, ctx)
 	var g grant
 	for _, a := range estate.InvokeActions {
 		switch d, pols := allowed(r, iameval.Request{Action: a, Resource: resource, Context: ctx}); d {

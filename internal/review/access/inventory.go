@@ -38,6 +38,9 @@ type Role struct {
 	Arn       string `json:"arn"`
 	Trust     any    `json:"trust"`
 	Policies  []*Policy
+	// AppProfiles maps the account's application inference profile ARNs to
+	// what each copies.
+	AppProfiles map[string]string `json:"-"`
 	// Boundary is the role's permissions boundary, if any. Its Document is
 	// nil when the templates do not hold it (an AWS managed policy, an
 	// import): then what the role allows is indeterminate.
@@ -174,6 +177,7 @@ func FromAssembly(stacks []*assembly.Stack, source string) *Inventory {
 		// the role may do.
 		b.role.Boundary = &Policy{Name: arn[strings.LastIndex(arn, "/")+1:], AWSManaged: strings.Contains(arn, ":iam::aws:policy/")}
 	}
+	linkAppProfiles(inv, stacks)
 	inv.sort()
 	return inv
 }
@@ -196,6 +200,7 @@ func FromEstate(e *estate.Estate, source string) *Inventory {
 			inv.Roles = append(inv.Roles, role)
 		}
 	}
+	estateProfiles(inv, e)
 	inv.sort()
 	return inv
 }

@@ -144,3 +144,11 @@ func (s *Stack) ResourceIDs(typ string) []string {
 	sort.Strings(ids)
 	return ids
 }
+
+// AppProfileArn is the ARN an application inference profile of this stack
+// stands for in the review. Its real id is generated at deploy; the logical
+// id takes its place, so every reference to the profile reads the same ARN
+// and a wildcard that would match the real one matches this one too.
+func (s *Stack) AppProfileArn(logicalID string) string {
+	return fmt.Sprintf("arn:%s:bedrock:%s:%s:application-inference-profile/%s", s.Partition, s.Region, s.Account, logicalID)
+}

@@ -177,6 +177,8 @@ func (r *resolver) getAtt(id, attr string) any {
 			return fmt.Sprintf("arn:%s:iam::%s:role%s%s", s.Partition, s.Account, path, r.physicalName(id, "RoleName"))
 		case res.Type == "AWS::IAM::ManagedPolicy" && (attr == "Arn" || attr == "PolicyArn"):
 			return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", s.Partition, s.Account, path, r.physicalName(id, "ManagedPolicyName"))
+		case res.Type == "AWS::Bedrock::ApplicationInferenceProfile" && (attr == "InferenceProfileArn" || attr == "InferenceProfileIdentifier"):
+			return s.AppProfileArn(id)
 		case res.Type == "AWS::IAM::OIDCProvider" && attr == "Arn":
 			url, _ := r.resolve(res.Properties["Url"]).(string)
 			return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", s.Partition, s.Account, strings.TrimPrefix(url, "https://"))

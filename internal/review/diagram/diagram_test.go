@@ -90,18 +90,19 @@ func TestExampleInFull(t *testing.T) {
 	require.NoError(t, err)
 	s := draw(t, data, Auto)
 	nodes, edges := wellFormed(t, s)
-	// IdP, task role, vendor, 3 providers, 8 roles, 10 policies.
-	assert.Equal(t, 2+1+3+8+10, nodes)
+	// IdP, task role, vendor, 3 providers, 8 roles, 9 policies (one per role
+	// and region: the example grants through application profiles).
+	assert.Equal(t, 2+1+3+8+9, nodes)
 	for _, want := range []string{
 		`"ECS task role<br/>ACME-GenAIGateway-TaskRole"`, `"IdP ACME-IdP-Okta<br/>acme.okta.com/oauth2/default"`,
 		`subgraph a_222222222222["SharedModelsA · 222222222222"]`, `"OIDC provider ACME-IdP-Okta (imported)"`,
-		`"ACME-GenAI-UseCaseA-AmazonTitan-InvokePolicy"`, `task -->|"UseCaseB, UseCaseC"| r_333333333333_ACME_GenAI_Marketing_BedrockInvokeRole`,
+		`"ACME-GenAI-UseCaseA-UsWest2-ProfileInvokePolicy"`, `task -->|"UseCaseB, UseCaseC"| r_333333333333_ACME_GenAI_Marketing_BedrockInvokeRole`,
 		`v_EvalPartner -->|ExternalId| r_333333333333_ACME_GenAI_EvalPartner_BedrockInvokeRole`,
 	} {
 		assert.Contains(t, s, want)
 	}
-	// 10 role-policy links, 3 provider links, 7 gateway edges, 1 vendor edge, 1 IdP-task edge.
-	assert.Equal(t, 10+3+7+1+1, edges)
+	// 9 role-policy links, 3 provider links, 7 gateway edges, 1 vendor edge, 1 IdP-task edge.
+	assert.Equal(t, 9+3+7+1+1, edges)
 }
 
 // At 20 accounts and 200 use cases a full drawing has hundreds of nodes;

@@ -55,15 +55,15 @@ func TestCompare(t *testing.T) {
 	}{
 		{"no change", nil, nil, false, 0},
 		{"one use case gains a model", []string{"models: [meta.llama3-70b-instruct-v1:0]", "models: [meta.llama3-70b-instruct-v1:0, meta.llama3-8b-instruct-v1:0]"},
-			[]string{"gained usecase-b meta.llama3-8b-instruct-v1:0 us-east-1", "modified policy ACME-GenAI-UseCaseB-Meta-InvokePolicy"}, true, 0},
+			[]string{"gained usecase-b meta.llama3-8b-instruct-v1:0 us-east-1", "modified policy ACME-GenAI-UseCaseB-UsEast1-ProfileInvokePolicy"}, true, 0},
 		{"a renamed use case replaces its role and policies, and no access changes", []string{"- name: UseCaseC\n", "- name: CampaignCopy\n", "members: [UseCaseB, UseCaseC]", "members: [UseCaseB, CampaignCopy]"},
 			[]string{
 				"replaced role ACME-GenAI-UseCaseC-BedrockInvokeRole ACME-GenAI-CampaignCopy-BedrockInvokeRole",
-				"replaced policy ACME-GenAI-UseCaseC-AmazonTitan-InvokePolicy ACME-GenAI-CampaignCopy-AmazonTitan-InvokePolicy",
-				"replaced policy ACME-GenAI-UseCaseC-Anthropic-InvokePolicy ACME-GenAI-CampaignCopy-Anthropic-InvokePolicy",
-			}, false, 3},
+				// The example grants through application profiles: one policy per role and region.
+				"replaced policy ACME-GenAI-UseCaseC-UsEast1-ProfileInvokePolicy ACME-GenAI-CampaignCopy-UsEast1-ProfileInvokePolicy",
+			}, false, 2},
 		{"a use case's own access removed loses its role", []string{"    access:\n      - account: SharedModelsA\n        regions: [us-east-1]\n        models: [meta.llama3-70b-instruct-v1:0]\n", "    access: []\n"},
-			[]string{"lost usecase-b meta.llama3-70b-instruct-v1:0 us-east-1", "removed role ACME-GenAI-UseCaseB-BedrockInvokeRole", "removed policy ACME-GenAI-UseCaseB-Meta-InvokePolicy"}, false, 0},
+			[]string{"lost usecase-b meta.llama3-70b-instruct-v1:0 us-east-1", "removed role ACME-GenAI-UseCaseB-BedrockInvokeRole", "removed policy ACME-GenAI-UseCaseB-UsEast1-ProfileInvokePolicy"}, false, 0},
 		{"a rotated external id", []string{"externalId: acme-evalpartner-7f3c2a91", "externalId: acme-evalpartner-0b1d2e3f"},
 			[]string{"lost acme-evalpartner-7f3c2a91 anthropic.claude-3-haiku-20240307-v1:0 us-east-1", "gained acme-evalpartner-0b1d2e3f anthropic.claude-3-haiku-20240307-v1:0 us-east-1", "modified role ACME-GenAI-EvalPartner-BedrockInvokeRole"}, true, 0},
 		{"a new subject changes a trust", []string{"subjects: [usecase-b]", "subjects: [usecase-b, usecase-b2]"},
@@ -107,8 +107,8 @@ func TestMarkdown(t *testing.T) {
 	var b strings.Builder
 	p.Markdown(&b)
 	md := b.String()
-	assert.Contains(t, md, "**0 grants gained, 0 lost; 1 replaced role, 2 replaced policies**")
-	assert.Contains(t, md, "> [!WARNING]\n> 3 replacements")
+	assert.Contains(t, md, "**0 grants gained, 0 lost; 1 replaced role, 1 replaced policy**")
+	assert.Contains(t, md, "> [!WARNING]\n> 2 replacements")
 	assert.Contains(t, md, "| **replaced** ⚠️ | SharedModelsB (333333333333) | role | `ACME-GenAI-UseCaseC-BedrockInvokeRole` → `ACME-GenAI-CampaignCopy-BedrockInvokeRole` | renamed UseCaseC to CampaignCopy")
 }
 

@@ -1,0 +1,178 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Cost attribution modes: how a role's invoke grants reach the models.
+const (
+	// CostProfiles grants calls only through the role's own tagged
+	// application inference profiles, so every call is attributed.
+	CostProfiles = "profiles"
+	// CostDirect grants the models (and system profiles) directly.
+	CostDirect = "direct"
+	// CostBoth grants both.
+	CostBoth = "both"
+)
+
+// Guardrail is a Bedrock guardrail every invoke call of a role must carry.
+// A guardrail id belongs to one account and region, so a guardrail applies
+// to roles granted in exactly that one model account and region.
+type Guardrail struct {
+	ID      string `yaml:"id" doc:"Guardrail id (lower-case letters and digits), in the model account and region where the role is granted." required:"true"`
+	Version string `yaml:"version" doc:"Guardrail version: a number, or DRAFT." required:"true"`
+}
+
+// Perimeter limits where invoke calls may come from. Any one match admits a call.
+type Perimeter struct {
+	SourceVpcEndpoints []string `yaml:"sourceVpcEndpoints,omitempty" doc:"Interface VPC endpoint ids (vpce-...) of bedrock-runtime the gateway calls through; matched with aws:SourceVpce."`
+	SourceVpcs         []string `yaml:"sourceVpcs,omitempty" doc:"VPC ids (vpc-...) calls may come from through a VPC endpoint; matched with aws:SourceVpc."`
+	SourceIps          []string `yaml:"sourceIps,omitempty" doc:"Public CIDRs calls may come from without a VPC endpoint (e.g. the NAT gateways' addresses); matched with aws:SourceIp."`
+}
+
+// Attribution is the effective cost attribution mode (direct when unset, so
+// an existing estate keeps its grants until it opts in).
+func (c *Config) Attribution() string {
+	if c.CostAttribution == "" {
+		return CostDirect
+	}
+	return c.CostAttribution
+}
+
+// UseCaseGuardrail is the guardrail of a use case's own role: its own, else the estate's.
+func (c *Config) UseCaseGuardrail(u UseCase) *Guardrail {
+	if u.Guardrail != nil {
+		return u.Guardrail
+	}
+	return c.Guardrail
+}
+
+// GroupGuardrail is the guardrail of a group's role: its own, else the estate's.
+func (c *Config) GroupGuardrail(g Group) *Guardrail {
+	if g.Guardrail != nil {
+		return g.Guardrail
+	}
+	return c.Guardrail
+}
+
+var (
+	guardrailIDRE      = regexp.MustCompile(`^[a-z0-9]{1,64}$`)
+	guardrailVersionRE = regexp.MustCompile(`^([1-9][0-9]{0,7}|DRAFT)$`)
+	vpceRE             = regexp.MustCompile(`^vpce-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	vpcRE              = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
+)
+
+func (v *validator) governance() {
+	c := v.c
+	if a := c.CostAttribution; a != "" && a != CostProfiles && a != CostDirect && a != CostBoth {
+		v.r.Add("costAttribution", DidYouMean(a, []string{CostProfiles, CostDirect, CostBoth}, "use profiles, direct or both"), "unknown cost attribution %q", a)
+	}
+	// Each guardrail covers the (account, region) pairs its roles are granted in.
+	type scope struct {
+		path   string
+		g      *Guardrail
+		access [][]Access
+	}
+	var scopes []scope
+	if c.Guardrail != nil {
+		s := scope{path: "guardrail", g: c.Guardrail}
+		for _, u := range c.UseCases {
+			if u.Guardrail == nil {
+				s.access = append(s.access, u.Access)
+			}
+		}
+		for _, g := range c.Groups {
+			if g.Guardrail == nil {
+				s.access = append(s.access, g.Access)
+			}
+		}
+		for _, vd := range c.Vendors {
+			s.access = append(s.access, vd.Access)
+		}
+		scopes = append(scopes, s)
+	}
+	for i, u := range c.UseCases {
+		if u.Guardrail != nil {
+			scopes = append(scopes, scope{fmt.Sprintf("useCases[%d].guardrail", i), u.Guardrail, [][]Access{u.Access}})
+		}
+	}
+	for i, g := range c.Groups {
+		if g.Guardrail != nil {
+			scopes = append(scopes, scope{fmt.Sprintf("groups[%d].guardrail", i), g.Guardrail, [][]Access{g.Access}})
+		}
+	}
+	for _, s := range scopes {
+		if v.required(s.path+".id", s.g.ID == "", "the guardrail's id, e.g. gr0abc123def") && !guardrailIDRE.MatchString(s.g.ID) {
+			v.r.Add(s.path+".id", "use the guardrail's id (lower-case letters and digits), not its ARN or name", "%q is not a guardrail id", s.g.ID)
+		}
+		if v.required(s.path+".version", s.g.Version == "", `the guardrail version to enforce, e.g. "1"`) && !guardrailVersionRE.MatchString(s.g.Version) {
+			v.r.Add(s.path+".version", `quote a published version number, e.g. "1", or use DRAFT`, "%q is not a guardrail version", s.g.Version)
+		}
+		var places []string
+		for _, list := range s.access {
+			for _, a := range list {
+				acct, ok := c.Account(a.Account)
+				if !ok {
+					continue
+				}
+				regions := a.Regions
+				if len(regions) == 0 {
+					regions = acct.Regions
+				}
+				for _, r := range regions {
+					if p := acct.Name + " " + r; !slices.Contains(places, p) {
+						places = append(places, p)
+					}
+				}
+			}
+		}
+		if len(places) > 1 {
+			slices.Sort(places)
+			v.r.Add(s.path+".id", "set the guardrail on use cases or groups that are each granted in a single account and region (a guardrail id exists in one account and region only)", "guardrail %s would apply to calls in %s, but a guardrail belongs to one account and region", s.g.ID, strings.Join(places, ", "))
+		}
+	}
+	v.perimeter()
+}
+
+func (v *validator) perimeter() {
+	p := v.c.Perimeter
+	if p == nil {
+		return
+	}
+	if len(p.SourceVpcEndpoints)+len(p.SourceVpcs)+len(p.SourceIps) == 0 {
+		v.r.Add("perimeter", "list sourceVpcEndpoints, sourceVpcs or sourceIps, or remove perimeter", "an empty perimeter would deny every invoke call")
+	}
+	ids := func(field string, list []string, re *regexp.Regexp, example string) {
+		seen := map[string]bool{}
+		for i, s := range list {
+			path := fmt.Sprintf("perimeter.%s[%d]", field, i)
+			switch {
+			case !re.MatchString(s):
+				v.r.Add(path, "use an id such as "+example, "%q is not a valid id", s)
+			case seen[s]:
+				v.r.Add(path, "remove the duplicate", "%q is listed twice", s)
+			}
+			seen[s] = true
+		}
+	}
+	ids("sourceVpcEndpoints", p.SourceVpcEndpoints, vpceRE, "vpce-0a1b2c3d4e5f67890 (the central stack's bedrock-runtime endpoint)")
+	ids("sourceVpcs", p.SourceVpcs, vpcRE, "vpc-0a1b2c3d4e5f67890")
+	for i, s := range p.SourceIps {
+		path := fmt.Sprintf("perimeter.sourceIps[%d]", i)
+		ip, n, err := net.ParseCIDR(s)
+		switch {
+		case err != nil:
+			v.r.Add(path, "use a CIDR such as 203.0.113.10/32", "%q is not a CIDR", s)
+		case !ip.Equal(n.IP):
+			v.r.Add(path, fmt.Sprintf("use %s", n), "%q has host bits set", s)
+		case ones(n) == 0:
+			v.r.Add(path, "list the gateway's public addresses; a perimeter open to every address is no perimeter", "%q admits every address", s)
+		}
+	}
+}
+
+func ones(n *net.IPNet) int { o, _ := n.Mask.Size(); return o }

@@ -1,0 +1,300 @@
+package estate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/iampolicy"
+	"github.com/acme/genai-estate/internal/naming"
+)
+
+// Limits of application inference profiles.
+const (
+	// MaxAppProfilesPerRegion is Bedrock's default quota of application
+	// inference profiles per account and region (adjustable through
+	// Service Quotas; the plan assumes the default).
+	MaxAppProfilesPerRegion = 1000
+	// appProfileIDLen is the length of the generated id in a profile's ARN.
+	// Placeholders have the same length, so policy sizes are exact.
+	appProfileIDLen = 12
+)
+
+// ProfileSet is what one model account holds in one region when grants go
+// through application inference profiles: the profiles, and per role the
+// managed policies granting invoke through them and a parameter publishing
+// their ARNs. Bedrock resources are regional and a CloudFormation stack
+// creates resources only in its own region, so each set is its own stack;
+// a policy must name its profiles' generated ARNs, so it lives beside them.
+type ProfileSet struct {
+	Region   string
+	Stack    string
+	Profiles []*AppProfile // sorted by name
+	Roles    []*ProfileRole
+}
+
+// ProfileRole is one role's share of a ProfileSet.
+type ProfileRole struct {
+	Role     *Role
+	Policies []*Policy
+	// Parameter is the SSM parameter (in the set's account and region) whose
+	// value maps each granted model id to its profile's ARN, as JSON.
+	Parameter      string
+	ParameterValue string // with placeholder ARNs
+	Advanced       bool
+	Profiles       []*AppProfile
+}
+
+// AppProfile is one application inference profile: one role's grant of one
+// model in one region.
+type AppProfile struct {
+	Name   naming.AppProfile
+	Region string
+	Role   *Role
+	Model  string // the granted model or system profile id
+	Source string // ARN of the model or system profile it copies
+	// Placeholder stands for the profile's ARN, unknown before deploy, in
+	// policy documents and the parameter value; the construct replaces it
+	// with the profile's InferenceProfileArn attribute.
+	Placeholder string
+	unit        unit
+}
+
+// Guard is what a role's invoke statements must also satisfy.
+type Guard struct {
+	// GuardrailArn is the guardrail's ARN; GuardrailID carries its version
+	// (ARN:version), the value of bedrock:GuardrailIdentifier.
+	GuardrailArn, GuardrailID string
+	Guardrail                 *config.Guardrail
+	Perimeter                 *config.Perimeter
+}
+
+// ProfileStack names the stack of an account's profiles in one region.
+func (a *Account) ProfileStack(org, layer, region string) string {
+	return fmt.Sprintf("%s-%s-%s-Profiles-%s", org, layer, a.Name, region)
+}
+
+// ProfileParameterPath is the SSM path, in every model account and region,
+// of the parameters that publish each role's profile ARNs to the gateway.
+func ProfileParameterPath(c *config.Config) string { return "/" + c.Org + "/GenAIGateway/profiles" }
+
+// GuardrailArn is the ARN of a guardrail in a model account and region.
+func GuardrailArn(partition, region, account, id string) string {
+	return fmt.Sprintf("arn:%s:bedrock:%s:%s:guardrail/%s", partition, region, account, id)
+}
+
+// guard is the role's guardrail and the estate's perimeter, nil when neither applies.
+func guard(c *config.Config, a *Account, r *Role, g *config.Guardrail) *Guard {
+	if g == nil && c.Perimeter == nil {
+		return nil
+	}
+	out := &Guard{Perimeter: c.Perimeter, Guardrail: g}
+	if g != nil {
+		// Validation guarantees the role is granted in one region.
+		for region := range r.Grants {
+			out.GuardrailArn = GuardrailArn(a.Partition, region, a.Account, g.ID)
+		}
+		out.GuardrailID = out.GuardrailArn + ":" + g.Version
+	}
+	return out
+}
+
+// roleGuardrail is the guardrail that applies to a planned role.
+func roleGuardrail(c *config.Config, kind, name string) *config.Guardrail {
+	switch kind {
+	case "useCase":
+		u, _ := c.UseCase(name)
+		return c.UseCaseGuardrail(u)
+	case "group":
+		for _, g := range c.Groups {
+			if g.Name == name {
+				return c.GroupGuardrail(g)
+			}
+		}
+	}
+	return c.Guardrail
+}
+
+// placeholder is an application profile ARN of the real length whose id
+// cannot be a real one (ids are lower-case). It derives from the profile's
+// name alone, so adding or removing another profile changes no document.
+func placeholder(a *Account, region string, name naming.AppProfile) string {
+	h := sha256.Sum256([]byte(name.String()))
+	return ModelArn(a.Partition, region, a.Account, ApplicationProfile, "P"+strings.ToUpper(hex.EncodeToString(h[:]))[:appProfileIDLen-1])
+}
+
+// profiles plans an account's application inference profiles, their
+// policies and parameters, and checks their limits.
+func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, lim config.Limits) {
+	if c.Attribution() == config.CostDirect {
+		return
+	}
+	sets := map[string]*ProfileSet{}
+	extra := map[*Role]int{} // managed policies each role gains
+	for _, r := range a.Roles {
+		for _, region := range slices.Sorted(maps.Keys(r.Grants)) {
+			set := sets[region]
+			if set == nil {
+				set = &ProfileSet{Region: region, Stack: a.ProfileStack(c.Org, c.Layer, region)}
+				sets[region] = set
+			}
+			pr := &ProfileRole{Role: r, Parameter: ProfileParameterPath(c) + "/" + r.Name.Subject}
+			arns := map[string]string{}
+			var units []unit
+			for _, id := range r.Grants[region] {
+				m, _ := c.Catalog.Lookup(id)
+				provider := m.Provider
+				if m.InferenceProfile != nil {
+					base, _ := c.Catalog.Lookup(m.InferenceProfile.Model)
+					provider = base.Provider
+				}
+				u := grantUnit(a, region, id, m.InferenceProfile != nil, c)
+				p := &AppProfile{Name: naming.NewAppProfile(c.Org, c.Layer, r.Name.Subject, provider, id), Region: region, Role: r, Model: id}
+				p.Source = u.model
+				if u.profile != "" {
+					p.Source = u.arns[0]
+				}
+				p.Placeholder = placeholder(a, region, p.Name)
+				u.app = p.Placeholder
+				p.unit = u
+				var le *naming.LengthError
+				if err := p.Name.Validate(); errors.As(err, &le) {
+					rep.Add(r.Path+".name", fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
+				} else if err != nil {
+					rep.Add(r.Path+".access", "give the model's catalog entry a provider of letters and digits", "%s: %s", r.Name.Subject, err)
+				}
+				set.Profiles = append(set.Profiles, p)
+				pr.Profiles = append(pr.Profiles, p)
+				arns[id] = p.Placeholder
+				units = append(units, u)
+			}
+			b, _ := json.Marshal(arns)
+			pr.ParameterValue = string(b)
+			pr.Advanced = len(b) > MaxStandardParameter
+			if len(b) > MaxAdvancedParameter {
+				rep.Add(r.Path+".access", "grant fewer models in this region, or use costAttribution: direct", "the profile ARNs of %s in %s %s are %d bytes, over SSM's advanced-parameter limit of %d", r.Name.Subject, a.Name, region, len(b), MaxAdvancedParameter)
+			}
+			g := guard(c, a, r, roleGuardrail(c, r.Kind, r.Name.Subject))
+			paramArn := fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.Partition, region, a.Account, pr.Parameter)
+			docOf := func(us []unit) iampolicy.Document {
+				d := document(us, g)
+				d.Statement = append(d.Statement, iampolicy.Statement{Sid: "ReadProfileArns", Effect: "Allow", Action: []string{"ssm:GetParameter"}, Resource: []string{paramArn}})
+				return d
+			}
+			part := 0
+			for len(units) > 0 {
+				n := 0
+				for n < len(units) && docOf(units[:n+1]).Size() <= MaxManagedPolicyChars {
+					n++
+				}
+				if n == 0 {
+					rep.Add(r.Path+".access", "grant this inference profile from fewer regions", "the grant of %s alone is over IAM's managed policy size of %d characters", units[0].profile, MaxManagedPolicyChars)
+					break
+				}
+				part++
+				name := naming.Policy{Org: c.Org, Layer: c.Layer, Subject: r.Name.Subject, Provider: regionField(region), PermissionType: "ProfileInvoke"}
+				if part > 1 {
+					name.Part = part
+				}
+				var le *naming.LengthError
+				if err := name.Validate(); errors.As(err, &le) {
+					rep.Add(r.Path+".name", fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
+				}
+				pr.Policies = append(pr.Policies, &Policy{Name: name, Document: docOf(units[:n])})
+				units = units[n:]
+			}
+			extra[r] += len(pr.Policies)
+			set.Roles = append(set.Roles, pr)
+		}
+	}
+	for _, r := range a.Roles {
+		if n := len(r.Policies) + extra[r]; n > lim.ManagedPoliciesPerRole && len(r.Policies) <= lim.ManagedPoliciesPerRole {
+			rep.Add(r.Path+".name", "raise the quota (up to 25) and set limits.managedPoliciesPerRole, grant fewer regions, or use costAttribution: direct", "%s in account %s needs %d managed policies with its application profiles' policies, %d over the quota of %d per role", r.Name, a.Name, n, n-lim.ManagedPoliciesPerRole, lim.ManagedPoliciesPerRole)
+		}
+	}
+	for _, region := range slices.Sorted(maps.Keys(sets)) {
+		set := sets[region]
+		slices.SortFunc(set.Profiles, func(x, y *AppProfile) int { return strings.Compare(x.Name.String(), y.Name.String()) })
+		if n := len(set.Profiles); n > MaxAppProfilesPerRegion {
+			rep.Add(path+".name", "raise the quota in Service Quotas and split the grants across accounts, or use costAttribution: direct", "account %s needs %d application inference profiles in %s, %d over Bedrock's default quota of %d per account and region", a.Name, n, region, n-MaxAppProfilesPerRegion, MaxAppProfilesPerRegion)
+		}
+		if n := set.Resources(); n > MaxStackResources {
+			rep.Add(path+".name", "grant fewer models per region in this account, move use cases to another account, or use costAttribution: direct", "stack %s would hold %d resources, over CloudFormation's %d per stack", set.Stack, n, MaxStackResources)
+		}
+		a.Profiles = append(a.Profiles, set)
+	}
+}
+
+// Resources counts the set's CloudFormation resources: profiles, policies,
+// parameters and CDK's metadata resource.
+func (s *ProfileSet) Resources() int {
+	n := len(s.Profiles) + 1
+	for _, r := range s.Roles {
+		n += len(r.Policies) + 1
+	}
+	return n
+}
+
+// RoleResources is how many resources a role adds to its main stack: the
+// role and its managed policies (its profiles live in the profile stacks).
+func RoleResources(r *Role) int { return 1 + len(r.Policies) }
+
+// regionField turns us-east-1 into UsEast1, a name field.
+func regionField(region string) string {
+	var b strings.Builder
+	for _, p := range strings.Split(region, "-") {
+		if p != "" {
+			b.WriteString(strings.ToUpper(p[:1]) + p[1:])
+		}
+	}
+	return b.String()
+}
+
+// guardStatements are the statements that make the invoke grants of one
+// document conditional on the guardrail and the perimeter. Both are explicit
+// Denies on exactly the resources the document lets the role call directly
+// (models, system profiles, application profiles): the routed calls a
+// profile makes are allowed only under bedrock:InferenceProfileArn, so they
+// cannot be reached without passing these.
+func guardStatements(g *Guard, direct []string) []iampolicy.Statement {
+	if g == nil || len(direct) == 0 {
+		return nil
+	}
+	var out []iampolicy.Statement
+	if g.GuardrailID != "" {
+		// StringNotEquals also matches when the key is absent: calls without a guardrail.
+		out = append(out,
+			iampolicy.Statement{Sid: "DenyWithoutGuardrail", Effect: "Deny", Action: InvokeActions, Resource: direct,
+				Condition: map[string]map[string][]string{"StringNotEquals": {"bedrock:GuardrailIdentifier": {g.GuardrailID}}}},
+			iampolicy.Statement{Sid: "ApplyGuardrail", Effect: "Allow", Action: []string{"bedrock:ApplyGuardrail"}, Resource: []string{g.GuardrailArn}})
+	}
+	if p := g.Perimeter; p != nil {
+		// One Deny whose conditions are all negated: it matches only a call
+		// that comes through none of the listed endpoints, VPCs or addresses,
+		// which makes the listed origins alternatives (an OR), as separate
+		// Allow statements would. Absent keys match the negated operators, so
+		// a call without a VPC endpoint must match sourceIps. Calls an AWS
+		// service makes on the role's behalf come from AWS's network.
+		cond := map[string]map[string][]string{"BoolIfExists": {"aws:ViaAWSService": {"false"}}}
+		if len(p.SourceVpcEndpoints) > 0 {
+			cond["StringNotEquals"] = map[string][]string{"aws:SourceVpce": slices.Sorted(slices.Values(p.SourceVpcEndpoints))}
+		}
+		if len(p.SourceVpcs) > 0 {
+			if cond["StringNotEquals"] == nil {
+				cond["StringNotEquals"] = map[string][]string{}
+			}
+			cond["StringNotEquals"]["aws:SourceVpc"] = slices.Sorted(slices.Values(p.SourceVpcs))
+		}
+		if len(p.SourceIps) > 0 {
+			cond["NotIpAddress"] = map[string][]string{"aws:SourceIp": slices.Sorted(slices.Values(p.SourceIps))}
+		}
+		out = append(out, iampolicy.Statement{Sid: "DenyOutsidePerimeter", Effect: "Deny", Action: InvokeActions, Resource: direct, Condition: cond})
+	}
+	return out
+}
