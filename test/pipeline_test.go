@@ -274,7 +274,7 @@ func TestPipeline200Accounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("synthesizes 800 stacks")
 	}
-	e, built, dir := synthPipeline(t, "large.yaml", fixture.Large(200, 40))
+	e, built, dir := synthPipeline(t, "large.yaml", fixture.Large(200, 400))
 	require.Greater(t, len(built.Pipelines), 1, "1,600 actions need more than one pipeline")
 	at := checkPipelines(t, dir, built.Pipelines)
 	for _, s := range built.ModelAccounts {
@@ -310,14 +310,14 @@ func TestPipeline200Accounts(t *testing.T) {
 //
 //	go test ./test -run XXX -bench Synth200 -benchtime 1x
 func BenchmarkPipelineSynth200(b *testing.B) {
-	data := fixture.Large(200, 40)
+	data := fixture.Large(200, 400)
 	for b.Loop() {
 		synthPipeline(b, "large.yaml", data)
 	}
 }
 
 func BenchmarkPlainSynth200(b *testing.B) {
-	data := fixture.Large(200, 40)
+	data := fixture.Large(200, 400)
 	for b.Loop() {
 		c, err := config.Parse("large.yaml", data)
 		require.NoError(b, err)
@@ -336,11 +336,13 @@ func TestPipelineWaveTooSmallForAnAccount(t *testing.T) {
 	require.NoError(t, err)
 	y := strings.Replace(string(data), "name: SharedModelsA\n", "name: SharedModelsA\n    stackShards: 5\n", 1)
 	require.NotEqual(t, string(data), y)
-	y += strings.Replace(pipelineSection, "  repository: acme/genai-estate\n", "  repository: acme/genai-estate\n  waveSize: 4\n", 1)
+	y += strings.Replace(pipelineSection, "  repository: acme/genai-estate\n", "  repository: acme/genai-estate\n  waveSize: 1\n", 1)
 	c, err := config.Parse(example, []byte(y))
 	require.NoError(t, err)
 	e, err := estate.Build(c)
 	require.NoError(t, err)
+	used := len(e.Accounts[0].UsedShards())
+	require.Greater(t, used, 1, "SharedModelsA's roles fill more than one of its 5 shards")
 	err = stacks.CheckPipeline(e)
 	require.Error(t, err)
 	list, ok := err.(config.ErrorList)
@@ -348,6 +350,6 @@ func TestPipelineWaveTooSmallForAnAccount(t *testing.T) {
 	require.Len(t, list, 1)
 	assert.Equal(t, "pipeline.waveSize", list[0].Path)
 	assert.Greater(t, list[0].Line, 0)
-	assert.Contains(t, list[0].Problem, "stage SharedModelsA has 5 stacks, more than a wave of 4 holds")
+	assert.Contains(t, list[0].Problem, fmt.Sprintf("stage SharedModelsA has %d stacks, more than a wave of 1 holds", used))
 	assert.NotEmpty(t, list[0].Fix)
 }

@@ -40,16 +40,17 @@ func PipelineStackName(c *config.Config, i int) string {
 }
 
 // ModelAccountStacks are the stacks of the model accounts, in the app's
-// order: each account's shards, the first of which the others depend on.
+// order: each account's used shards, the first of which the others depend on.
 func ModelAccountStacks(e *estate.Estate) []Stack {
 	c := e.Config
 	var out []Stack
 	for _, a := range e.Accounts {
-		first := a.Stack(c.Org, c.Layer, 0)
-		for shard := range a.Shards {
+		// Shards without roles are no stacks; the others depend on the first.
+		used := a.UsedShards()
+		for _, shard := range used {
 			s := Stack{Name: a.Stack(c.Org, c.Layer, shard), Account: a.Account, Region: a.Region(), Kind: ModelAccount, Group: a.Name}
-			if shard > 0 {
-				s.DependsOn = []string{first}
+			if shard != used[0] {
+				s.DependsOn = []string{a.Stack(c.Org, c.Layer, used[0])}
 			}
 			// What the template holds: not the config paths or group members.
 			type role struct {

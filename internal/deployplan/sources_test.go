@@ -116,7 +116,7 @@ func TestFromAssemblyJoinsAccountStacks(t *testing.T) {
 }
 
 func TestFromEstateNamesEveryPipeline(t *testing.T) {
-	y := string(fixture.Large(200, 10)) + `pipeline:
+	y := string(fixture.Large(200, 400)) + `pipeline:
   account: "999999999999"
   region: us-east-1
   connectionArn: arn:aws:codeconnections:us-east-1:999999999999:connection/12345678-1234-1234-1234-123456789012
