@@ -179,8 +179,12 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralStackP
 	statements := []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Sid: jsii.String("ConnectToCredentialCache"), Actions: jsii.Strings("elasticache:Connect"),
 			Resources: jsii.Strings(cacheARN("replicationgroup", rgID), cacheARN("user", cacheUserID))}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Sid: jsii.String("ReadRoutingData"), Actions: jsii.Strings("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"),
-			Resources: jsii.Strings(paramARN, paramARN+"/*")}),
+		// Parameter Store authorises GetParametersByPath against the path in
+		// the request, and GetParameter against the parameter named.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Sid: jsii.String("ReadRoutingData"), Actions: jsii.Strings("ssm:GetParametersByPath"),
+			Resources: jsii.Strings(paramARN)}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Sid: jsii.String("ReadRoutingParameter"), Actions: jsii.Strings("ssm:GetParameter"),
+			Resources: jsii.Strings(paramARN + "/*")}),
 	}
 	s.TaskRole = awsiam.NewRole(s.Stack, jsii.String("TaskRole"), &awsiam.RoleProps{
 		RoleName:    jsii.String(naming.TaskRole{Org: c.Org}.String()),

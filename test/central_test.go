@@ -240,14 +240,13 @@ func TestCentralTaskRole(t *testing.T) {
 			}
 		}
 	}
-	// GetParametersByPath is authorised on the path itself, GetParameter(s)
-	// on each parameter below it: both ARNs carry all three.
-	read := []string{"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"}
+	// GetParametersByPath is authorised against the path in the request,
+	// GetParameter against the parameter named (Parameter Store user guide).
 	assert.Equal(t, map[string][]string{
 		"arn:aws:elasticache:us-east-1:111111111111:replicationgroup:acme-genai-gateway": {"elasticache:Connect"},
 		"arn:aws:elasticache:us-east-1:111111111111:user:genai-gateway":                  {"elasticache:Connect"},
-		"arn:aws:ssm:us-east-1:111111111111:parameter/ACME/GenAIGateway/routing":         read,
-		"arn:aws:ssm:us-east-1:111111111111:parameter/ACME/GenAIGateway/routing/*":       read,
+		"arn:aws:ssm:us-east-1:111111111111:parameter/ACME/GenAIGateway/routing":         {"ssm:GetParametersByPath"},
+		"arn:aws:ssm:us-east-1:111111111111:parameter/ACME/GenAIGateway/routing/*":       {"ssm:GetParameter"},
 	}, grants)
 	doc := js(role["Policies"])
 	assert.NotContains(t, doc, "secretsmanager:", "callers bring their own tokens: no client secret to read")
