@@ -75,6 +75,9 @@ type Account struct {
 	// ShardBytes estimates each shard's template bytes as CDK writes it,
 	// with a 5% margin; each is within TemplateBytesBudget.
 	ShardBytes []int
+	// Profiles are the account's application inference profiles, one set
+	// (and stack) per region, sorted by region; none with costAttribution: direct.
+	Profiles []*ProfileSet
 }
 
 // Role is one Bedrock invoke role.
@@ -196,6 +199,7 @@ func Build(c *config.Config) (*Estate, error) {
 			rep.Add(path+".name", "raise the quota and set limits.managedPoliciesPerAccount, use policyLayout: multiModel, or move use cases to another account", "account %s needs %d customer managed policies, %d over its quota of %d", a.Name, policies, policies-lim.ManagedPoliciesPerAccount, lim.ManagedPoliciesPerAccount)
 		}
 		shard(c, rep, path, a)
+		profiles(c, rep, path, a, lim)
 		e.Accounts = append(e.Accounts, a)
 	}
 	sort.Slice(e.Accounts, func(x, y int) bool { return e.Accounts[x].Name < e.Accounts[y].Name })
