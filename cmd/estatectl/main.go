@@ -49,6 +49,8 @@ const usage = `usage:
                                            cut to fit GitHub's 65,536 characters with a pointer to its file
   estatectl deploy-plan [-base SOURCE] -head SOURCE [-wave N] [-json|-o json]
                                            the stacks to deploy, in order, in waves of at most N (default 50)
+  estatectl policies [-c config] [-o DIR]   service control policies for the model accounts' OU
+                                           (README, "Governance"), one JSON file each
 
   estatectl help | -h | --help              this text
   estatectl version | --version            the version of this build
@@ -135,6 +137,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"matrix":      matrix,
 	"diagram":     diagramCmd,
 	"plan":        planCmd,
+	"policies":    policiesCmd,
 	"deploy-plan": deployPlanCmd,
 	"comment":     commentCmd,
 }

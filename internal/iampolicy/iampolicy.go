@@ -20,12 +20,14 @@ type Document struct {
 // Statement is one statement. Maps marshal with sorted keys, so a document
 // always renders to the same bytes.
 type Statement struct {
-	Sid       string                         `json:"Sid,omitempty"`
-	Effect    string                         `json:"Effect"`
-	Principal map[string]string              `json:"Principal,omitempty"`
-	Action    []string                       `json:"Action"`
-	Resource  []string                       `json:"Resource,omitempty"`
-	Condition map[string]map[string][]string `json:"Condition,omitempty"`
+	Sid       string            `json:"Sid,omitempty"`
+	Effect    string            `json:"Effect"`
+	Principal map[string]string `json:"Principal,omitempty"`
+	Action    []string          `json:"Action"`
+	Resource  []string          `json:"Resource,omitempty"`
+	// NotResource is for Denies on everything but a list (service control policies).
+	NotResource []string                       `json:"NotResource,omitempty"`
+	Condition   map[string]map[string][]string `json:"Condition,omitempty"`
 }
 
 // New returns a document of the given statements.
