@@ -137,10 +137,10 @@ func TestPlanOfSynthesizedEstates(t *testing.T) {
 		changes = append(changes, c.Kind+" "+c.Resource+" "+c.From+" -> "+c.Name)
 	}
 	assert.Equal(t, []string{
-		"modified policy  -> ACME-GenAI-UseCaseB-Meta-InvokePolicy",
+		// The example grants through application profiles: one policy per role and region.
+		"modified policy  -> ACME-GenAI-UseCaseB-UsEast1-ProfileInvokePolicy",
 		"replaced role ACME-GenAI-UseCaseC-BedrockInvokeRole -> ACME-GenAI-CampaignCopy-BedrockInvokeRole",
-		"replaced policy ACME-GenAI-UseCaseC-AmazonTitan-InvokePolicy -> ACME-GenAI-CampaignCopy-AmazonTitan-InvokePolicy",
-		"replaced policy ACME-GenAI-UseCaseC-Anthropic-InvokePolicy -> ACME-GenAI-CampaignCopy-Anthropic-InvokePolicy",
+		"replaced policy ACME-GenAI-UseCaseC-UsEast1-ProfileInvokePolicy -> ACME-GenAI-CampaignCopy-UsEast1-ProfileInvokePolicy",
 	}, changes)
 	assert.Empty(t, p.NewExcess)
 }
