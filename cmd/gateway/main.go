@@ -5,9 +5,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net/http"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -40,30 +39,11 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	defer closeFn()
-	srv := &http.Server{
-		Addr:              ":" + strconv.Itoa(cfg.Port),
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second, // above the ALB's 60 s idle timeout
-		// No WriteTimeout: streams last as long as REQUEST_TIMEOUT_SECONDS allows.
+	l, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		return err
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("gateway listening", "port", cfg.Port, "region", cfg.Region)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	// SIGTERM: fail health checks, stop accepting, let in-flight calls and
-	// streams finish (ECS waits stopTimeout before SIGKILL).
-	log.Info("draining")
-	s.Drain()
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.RequestTimeout+5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	log.Info("drained")
-	return nil
+	// ECS sends SIGTERM and waits stopTimeout before SIGKILL.
+	return server.Serve(ctx, l, s, cfg.RequestTimeout+5*time.Second)
 }

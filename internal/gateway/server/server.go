@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,7 +62,8 @@ type Server struct {
 	Timeout       time.Duration
 	Log           *slog.Logger
 
-	draining atomic.Bool
+	draining   atomic.Bool
+	background sync.WaitGroup
 }
 
 // Drain makes /health fail so the load balancer stops sending new requests
@@ -276,13 +278,12 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, rec *record, t 
 			rec.tokens = u
 		}
 	}
-	// The answer is complete: let the caller have it before counting.
-	if flusher != nil {
-		flusher.Flush()
-	}
-	// Counted after the call: a single call may overshoot the minute's
-	// token quota; the next one is then refused.
-	s.Quota.AddTokens(context.WithoutCancel(r.Context()), t.UseCase, t.Quota, rec.tokens.total())
+	// Counted after the call, off the caller's path (Serve waits for these
+	// on shutdown): a single call may overshoot the minute's token quota;
+	// the next one is then refused.
+	n := rec.tokens.total()
+	bctx := context.WithoutCancel(r.Context())
+	s.background.Go(func() { s.Quota.AddTokens(bctx, t.UseCase, t.Quota, n) })
 }
 
 // parsePath splits /model/{modelId}/{op}; the model id arrives URL-escaped
