@@ -6,13 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/genai-estate/config/field"
+	"github.com/acme/genai-estate/internal/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/errors and testdata/valid")
@@ -197,6 +200,9 @@ func TestDiagnosticsJSON(t *testing.T) {
 	require.NoError(t, err.(ErrorList).WriteJSON(&b))
 	assert.JSONEq(t, `[{"severity":"error","kind":"unknown","file":"estate.yaml","line":2,"column":1,"path":"layr","message":"unknown field \"layr\"","fix":"did you mean \"layer\"?"}]`, b.String())
 	b.Reset()
+	require.NoError(t, ErrorList{{File: "cdk context", Problem: "p"}}.WriteJSON(&b))
+	assert.JSONEq(t, `[{"severity":"error","kind":"invalid","file":"cdk context","message":"p"}]`, b.String(), "an Error built elsewhere is an error")
+	b.Reset()
 	require.NoError(t, ErrorList(nil).WriteJSON(&b))
 	assert.Equal(t, "[]\n", b.String())
 }
@@ -222,4 +228,41 @@ func TestDidYouMean(t *testing.T) {
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, DidYouMean(tc.got, []string{"SharedModelsA", "SharedModelsB"}, "fallback"))
 	}
+}
+
+// go test ./config -run XXX -bench Parse : loading and validating scales
+// linearly with the estate (plan limits are internal/estate's benchmark).
+func BenchmarkParse(b *testing.B) {
+	for _, n := range []int{2000, 20000} {
+		b.Run(strconv.Itoa(n)+"UseCases", func(b *testing.B) {
+			data := bytes.ReplaceAll(fixture.Large(n/100, n), []byte("stackShards: 4"), []byte("stackShards: 10"))
+			start := cpuTime()
+			for b.Loop() {
+				if _, err := Parse("large.yaml", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e9, "cpu-s/op")
+		})
+	}
+}
+
+// go test ./config -run XXX -bench AliasBomb : a few kilobytes of aliases
+// that would expand to a million values are rejected at once.
+func BenchmarkAliasBomb(b *testing.B) {
+	data, err := os.ReadFile("testdata/errors/alias-bomb.yaml")
+	require.NoError(b, err)
+	start := cpuTime()
+	for b.Loop() {
+		if _, err := Parse("bomb.yaml", data); err == nil {
+			b.Fatal("accepted")
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e9, "cpu-s/op")
+}
+
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -94,6 +94,16 @@ func declsOf(t reflect.Type) []decl {
 	return out
 }
 
+// declared is the declaration of a struct type's field, by YAML name.
+func declared(t reflect.Type, name string) decl {
+	for _, d := range declsOf(t) {
+		if d.name == name {
+			return d
+		}
+	}
+	panic("config: " + t.Name() + " has no field " + name)
+}
+
 func number(f reflect.StructField, tag string) *float64 {
 	s, ok := f.Tag.Lookup(tag)
 	if !ok {
@@ -159,12 +169,16 @@ func SetDefaults(c *Config) {
 		}
 		return true
 	})
-	if g := c.Central.Gateway; g != nil {
-		keepExplicit(c, reflect.ValueOf(g).Elem(), field.NewPath("central", "gateway"), g.Defaults)
-	}
-	if c.RAG != nil {
-		// RAG.Defaults still reads 0 as unset; its fields have no default tags yet.
-		c.RAG.Defaults()
+	// Defaults written by hand, for what a tag cannot say (a default that
+	// depends on another field). They read 0 as unset, so keepExplicit puts
+	// back what the file set.
+	for _, s := range []struct {
+		v    any
+		path *field.Path
+	}{{c.Central.Gateway, field.NewPath("central", "gateway")}, {c.RAG, field.NewPath("rag")}} {
+		if d, ok := s.v.(interface{ Defaults() }); ok && !reflect.ValueOf(s.v).IsNil() {
+			keepExplicit(c, reflect.ValueOf(s.v).Elem(), s.path, d.Defaults)
+		}
 	}
 }
 

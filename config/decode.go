@@ -26,11 +26,16 @@ type decoder struct {
 	// budget is how many more nodes may be decoded: aliases may repeat a
 	// subtree, but not blow a few kilobytes up into millions of values.
 	budget int
-	// exhausted is set once the budget ran out; decoding then stops.
+	// exhausted is set once the budget ran out; decoding then stops, and
+	// bomb is the one error that says so.
 	exhausted bool
+	bomb      *Error
 	// alias is the outermost alias being expanded, and where.
 	alias     *yaml.Node
 	aliasPath *field.Path
+	// merging holds the mappings whose merge keys are being expanded, to
+	// catch a mapping that merges itself.
+	merging map[*yaml.Node]bool
 	// nodes is the document's size as written.
 	nodes int
 	// lines maps the parser's line numbers to the file's (see lineMap).
@@ -67,14 +72,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path *field.Path) {
 		return
 	}
 	if d.budget--; d.budget < 0 {
-		d.exhausted = true
-		at, alias := path, n
-		if d.alias != nil {
-			at, alias = d.aliasPath, d.alias
-		}
-		d.r.Pos[at.String()] = d.pos(alias, "")
-		d.r.AddAt(at, KindSyntax, "write the values out, or share fewer levels of anchors: aliases may not multiply the document",
-			"the alias *%s expands to too many values (more than four times the file's own %d plus %d)", alias.Value, d.nodes, aliasAllowance)
+		d.exhaust(n, path)
 		return
 	}
 	if n.Kind == yaml.AliasNode {
@@ -159,6 +157,27 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path *field.Path) {
 	}
 }
 
+// exhaust reports, once, that aliases expand past the budget, at the
+// outermost alias being expanded (or at n, under path).
+func (d *decoder) exhaust(n *yaml.Node, path *field.Path) {
+	if d.exhausted {
+		return
+	}
+	d.exhausted = true
+	at, alias := path, n
+	if d.alias != nil {
+		at, alias = d.aliasPath, d.alias
+	}
+	name := alias.Value
+	if alias.Kind != yaml.AliasNode {
+		name = alias.Anchor
+	}
+	d.r.Pos[at.String()] = d.pos(alias, "")
+	d.r.AddAt(at, KindSyntax, "write the values out, or share fewer levels of anchors: aliases may not multiply the document",
+		"the alias *%s expands to too many values (more than four times the file's own %d plus %d)", name, d.nodes, aliasAllowance)
+	d.bomb = d.r.List[len(d.r.List)-1]
+}
+
 // pairs lists a mapping's key/value pairs with merge keys (<<: *anchor, or a
 // list of anchors) applied as YAML defines them: keys written in the mapping
 // win over merged ones, and earlier merged mappings over later ones.
@@ -216,6 +235,12 @@ func (d *decoder) mergeSources(val *yaml.Node, path *field.Path, key *yaml.Node)
 	}
 	var out [][2]*yaml.Node
 	for _, s := range sources {
+		if d.merging[s] {
+			p := path.Key("<<")
+			d.r.Pos[p.String()] = d.pos(key, "")
+			d.r.AddAt(p, KindSyntax, "merge another mapping: this one would include itself", "the merge key refers to the mapping it is in")
+			return nil
+		}
 		if s.Kind != yaml.MappingNode {
 			p := path.Key("<<")
 			d.r.Pos[p.String()] = d.pos(key, "")
@@ -223,9 +248,15 @@ func (d *decoder) mergeSources(val *yaml.Node, path *field.Path, key *yaml.Node)
 			return nil
 		}
 		if d.budget -= len(s.Content); d.budget < 0 {
-			return nil // decode reports the exhausted budget
+			d.exhaust(key, path)
+			return nil
 		}
+		if d.merging == nil {
+			d.merging = map[*yaml.Node]bool{}
+		}
+		d.merging[s] = true
 		out = append(out, d.pairs(s, path)...)
+		delete(d.merging, s)
 	}
 	return out
 }

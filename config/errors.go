@@ -49,6 +49,20 @@ type Error struct {
 	Fix      string   `json:"fix,omitempty"`
 }
 
+// MarshalJSON writes an Error built without severity or kind (outside this
+// package) as the error it is.
+func (e *Error) MarshalJSON() ([]byte, error) {
+	type plain Error
+	c := plain(*e)
+	if c.Severity == "" {
+		c.Severity = SeverityError
+	}
+	if c.Kind == "" {
+		c.Kind = KindInvalid
+	}
+	return json.Marshal(c)
+}
+
 // IsWarning reports whether the diagnostic only advises.
 func (e *Error) IsWarning() bool { return e.Severity == SeverityWarning }
 

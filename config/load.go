@@ -26,15 +26,17 @@ func Parse(file string, data []byte) (*Config, error) {
 	if e != nil {
 		return nil, ErrorList{e}
 	}
-	r := &Reporter{File: file, Pos: map[string]Pos{"": {Line: 1, Column: 1}}, once: true}
+	r := &Reporter{File: file, once: true}
 	cfg := &Config{File: file}
 	d := newDecoder(r, root, lines)
+	r.Pos = make(map[string]Pos, d.nodes)
+	r.Pos[""] = Pos{Line: 1, Column: 1}
 	d.decode(root, reflect.ValueOf(cfg).Elem(), nil)
 	cfg.Pos = r.Pos
 	switch {
 	case d.exhausted:
 		// One error for an alias bomb, not one per value it expanded to.
-		return nil, ErrorList{r.List[len(r.List)-1]}
+		return nil, ErrorList{d.bomb}
 	case r.Has(""):
 		return nil, r.List.Err() // not a mapping: nothing else can be checked
 	}
@@ -128,4 +130,13 @@ func (c *Config) CapabilityName() string {
 		return "BedrockInvoke"
 	}
 	return c.Capability
+}
+
+// CredentialTTLSeconds is the TTL of the gateway's cached credentials, which
+// the routing data carries: the gateway's setting, or its declared default.
+func (c *Config) CredentialTTLSeconds() int {
+	if g := c.Central.Gateway; g != nil && g.CredentialTTLSeconds > 0 {
+		return g.CredentialTTLSeconds
+	}
+	return defaultValue(reflect.TypeFor[int](), declared(reflect.TypeFor[Gateway](), "credentialTtlSeconds").def).(int)
 }

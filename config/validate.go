@@ -49,6 +49,7 @@ type validator struct {
 	// roleOwners maps lower-cased role subjects (use cases and groups) to the
 	// path that claimed them, for case-insensitive uniqueness.
 	roleOwners map[string]string
+	accounts   []string // see accountNames
 }
 
 // err reports an error at a typed path.
@@ -71,8 +72,8 @@ func validate(c *Config, r *Reporter) {
 	v.groups()
 	v.vendors()
 	v.rag()
-	v.governance()
 	v.pipeline()
+	v.governance()
 	v.gateway()
 	v.deployRegions()
 	v.warnings()
@@ -445,8 +446,10 @@ func (v *validator) useCases() {
 // explains them.
 func (v *validator) groups() {
 	var names []string
+	defined := map[string]bool{}
 	for _, u := range v.c.UseCases {
 		names = append(names, u.Name)
+		defined[u.Name] = true
 	}
 	useCasesBroken := v.r.Has("useCases")
 	for i, g := range v.c.Groups {
@@ -463,7 +466,7 @@ func (v *validator) groups() {
 			case seen[m]:
 				v.err(mp, KindDuplicate, "remove the duplicate", "%q is listed twice", m)
 			case useCasesBroken:
-			case !slices.Contains(names, m):
+			case !defined[m]:
 				v.err(mp, KindReference, "name a use case defined under useCases (names are exact: no close match is suggested, as that would grant another use case): "+listSome(names, 10), "unknown use case %q", m)
 			}
 			seen[m] = true
@@ -519,10 +522,7 @@ func (v *validator) rootPrincipal(p *field.Path, account string) {
 }
 
 func (v *validator) access(path *field.Path, list []Access) {
-	var accounts []string
-	for _, a := range v.c.ModelAccounts {
-		accounts = append(accounts, a.Name)
-	}
+	accounts := v.accountNames()
 	// A broken modelAccounts or models key explains every reference into it.
 	accountsBroken, modelsBroken := v.r.Has("modelAccounts"), v.r.HasUnder("models")
 	for i, a := range list {
@@ -571,6 +571,17 @@ func (v *validator) access(path *field.Path, list []Access) {
 			seen[id] = true
 		}
 	}
+}
+
+// accountNames lists the model accounts' names, once per run.
+func (v *validator) accountNames() []string {
+	if v.accounts == nil {
+		v.accounts = []string{}
+		for _, a := range v.c.ModelAccounts {
+			v.accounts = append(v.accounts, a.Name)
+		}
+	}
+	return v.accounts
 }
 
 // deployRegions rejects ARNs that CloudFormation would reject at deploy time

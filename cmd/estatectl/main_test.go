@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -16,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/fixture"
 )
 
 func TestRun(t *testing.T) {
@@ -137,11 +139,13 @@ func TestSchemaValidates(t *testing.T) {
 
 // go test ./cmd/estatectl -bench Validate : what one editor keystroke costs.
 func BenchmarkValidateExample(b *testing.B) {
+	start := cpuTime()
 	for b.Loop() {
 		if run([]string{"validate", "-c", "../../config/usecases.yaml"}, io.Discard, io.Discard) != 0 {
 			b.Fatal("invalid")
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e9, "cpu-s/op")
 }
 
 // agreement: the cases where the schema and the loader once disagreed
@@ -168,4 +172,36 @@ func agreement(t *testing.T, example string) []struct {
 		{"cpu 1000", replace("cpu: 1024", "cpu: 1000"), false},
 		{"missing useCases", example[:i+1] + example[j+1:], false},
 	}
+}
+
+// go test ./cmd/estatectl -run XXX -bench Large : validate scales linearly;
+// a valid estate of 20,000 use cases stays under 2 s.
+func BenchmarkValidateLarge(b *testing.B) {
+	for _, n := range []int{2000, 20000} {
+		b.Run(strconv.Itoa(n)+"UseCases", func(b *testing.B) {
+			// One account per 100 use cases keeps every account within its
+			// role and policy quotas; 10 stacks each hold their share.
+			data := strings.ReplaceAll(string(fixture.Large(n/100, n)), "stackShards: 4", "stackShards: 10")
+			path := filepath.Join(b.TempDir(), "large.yaml")
+			if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			start := cpuTime()
+			for b.Loop() {
+				var errb bytes.Buffer
+				if code := run([]string{"validate", "-c", path}, io.Discard, &errb); code != 0 {
+					b.Fatal(errb.String())
+				}
+			}
+			// On a shared machine wall time misleads; CPU time does not.
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e9, "cpu-s/op")
+		})
+	}
+}
+
+// cpuTime is the process's user and system time, in nanoseconds.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -8,8 +8,10 @@ import "strconv"
 // Path is one step from the root; nil is the root itself.
 type Path struct {
 	parent *Path
-	name   string // a field name or a map key
-	index  int    // a list index, when name is empty
+	name   string // a field name or a map key; empty for a list index
+	// s is the rendered path, built once with the step: the loader looks
+	// every decoded value up by it.
+	s string
 }
 
 // NewPath starts a path at a top-level field.
@@ -19,18 +21,27 @@ func NewPath(name string, more ...string) *Path {
 
 // Child descends into a field (or several, in order).
 func (p *Path) Child(name string, more ...string) *Path {
-	c := &Path{parent: p, name: name}
+	c := &Path{parent: p, name: name, s: join(p.String(), name)}
 	for _, m := range more {
-		c = &Path{parent: c, name: m}
+		c = &Path{parent: c, name: m, s: join(c.s, m)}
 	}
 	return c
 }
 
+func join(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}
+
 // Index descends into a list element.
-func (p *Path) Index(i int) *Path { return &Path{parent: p, index: i} }
+func (p *Path) Index(i int) *Path {
+	return &Path{parent: p, s: p.String() + "[" + strconv.Itoa(i) + "]"}
+}
 
 // Key descends into a map entry; keys are written like fields (tags.team).
-func (p *Path) Key(k string) *Path { return &Path{parent: p, name: k} }
+func (p *Path) Key(k string) *Path { return p.Child(k) }
 
 // Parent is the enclosing path (nil for a top-level field).
 func (p *Path) Parent() *Path {
@@ -46,23 +57,5 @@ func (p *Path) String() string {
 	if p == nil {
 		return ""
 	}
-	var steps []*Path
-	for q := p; q != nil; q = q.parent {
-		steps = append(steps, q)
-	}
-	b := make([]byte, 0, 8*len(steps))
-	for i := len(steps) - 1; i >= 0; i-- {
-		s := steps[i]
-		if s.name == "" {
-			b = append(b, '[')
-			b = strconv.AppendInt(b, int64(s.index), 10)
-			b = append(b, ']')
-			continue
-		}
-		if len(b) > 0 {
-			b = append(b, '.')
-		}
-		b = append(b, s.name...)
-	}
-	return string(b)
+	return p.s
 }

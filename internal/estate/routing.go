@@ -70,45 +70,52 @@ func roleArn(a *Account, r *Role) string {
 // the SSM size limits.
 func routing(e *Estate, rep *config.Reporter) []Parameter {
 	c := e.Config
-	ttl := 900
-	if c.Central.Gateway != nil && c.Central.Gateway.CredentialTTLSeconds > 0 {
-		ttl = c.Central.Gateway.CredentialTTLSeconds
+	ttl := c.CredentialTTLSeconds()
+	// The roles each use case may assume, in account and role order: one
+	// pass over the roles instead of one per use case.
+	type assumable struct {
+		a   *Account
+		r   *Role
+		via string
+	}
+	byUseCase := map[string][]assumable{}
+	for _, a := range e.Accounts {
+		for _, r := range a.Roles {
+			switch r.Kind {
+			case "useCase":
+				byUseCase[r.Name.Subject] = append(byUseCase[r.Name.Subject], assumable{a, r, "useCase"})
+			case "group":
+				for _, m := range slices.Compact(slices.Sorted(slices.Values(r.Members))) {
+					byUseCase[m] = append(byUseCase[m], assumable{a, r, "group:" + r.Name.Subject})
+				}
+			}
+		}
 	}
 	var out []Parameter
 	for i, u := range c.UseCases {
 		doc := Routing{UseCase: u.Name, Subjects: slices.Sorted(slices.Values(u.Subjects)), CredentialTTLSeconds: ttl, Quota: u.Quota, Routes: []Route{}}
-		for _, a := range e.Accounts {
-			for _, r := range a.Roles {
-				via := ""
-				switch {
-				case r.Kind == "useCase" && r.Name.Subject == u.Name:
-					via = "useCase"
-				case r.Kind == "group" && slices.Contains(r.Members, u.Name):
-					via = "group:" + r.Name.Subject
-				default:
-					continue
-				}
-				rt := Route{AccountName: a.Name, Account: a.Account, RoleArn: roleArn(a, r), Via: via, Models: r.Grants}
-				for _, set := range a.Profiles {
-					for _, pr := range set.Roles {
-						if pr.Role != r {
-							continue
-						}
-						if rt.Profiles == nil {
-							rt.Profiles = map[string]map[string]string{}
-						}
-						rt.Profiles[set.Region] = map[string]string{}
-						for _, p := range pr.Profiles {
-							rt.Profiles[set.Region][p.Model] = p.Name.String()
-						}
-						rt.ProfileArns = pr.Parameter
+		for _, as := range byUseCase[u.Name] {
+			a, r, via := as.a, as.r, as.via
+			rt := Route{AccountName: a.Name, Account: a.Account, RoleArn: roleArn(a, r), Via: via, Models: r.Grants}
+			for _, set := range a.Profiles {
+				for _, pr := range set.Roles {
+					if pr.Role != r {
+						continue
 					}
+					if rt.Profiles == nil {
+						rt.Profiles = map[string]map[string]string{}
+					}
+					rt.Profiles[set.Region] = map[string]string{}
+					for _, p := range pr.Profiles {
+						rt.Profiles[set.Region][p.Model] = p.Name.String()
+					}
+					rt.ProfileArns = pr.Parameter
 				}
-				if g := guard(c, a, r, roleGuardrail(c, r.Kind, r.Name.Subject)); g != nil && g.Guardrail != nil {
-					rt.Guardrail = &RouteGuardrail{ID: g.Guardrail.ID, Version: g.Guardrail.Version, Arn: g.GuardrailArn}
-				}
-				doc.Routes = append(doc.Routes, rt)
 			}
+			if g := guard(c, a, r, roleGuardrail(c, r.Kind, r.Name.Subject)); g != nil && g.Guardrail != nil {
+				rt.Guardrail = &RouteGuardrail{ID: g.Guardrail.ID, Version: g.Guardrail.Version, Arn: g.GuardrailArn}
+			}
+			doc.Routes = append(doc.Routes, rt)
 		}
 		b, _ := json.Marshal(doc)
 		p := Parameter{UseCase: u.Name, Name: RoutingPath(c) + "/" + u.Name, Value: string(b), Advanced: len(b) > MaxStandardParameter}
