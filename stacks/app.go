@@ -189,7 +189,9 @@ func Build(app awscdk.App, e *estate.Estate, props *BuildProps) *Estate {
 			out.Profiles = append(out.Profiles, ps)
 		}
 	}
-	if props == nil || len(props.Accounts) == 0 {
+	// Without a gateway the central stack would hold no resource, which
+	// CloudFormation rejects: no stack then.
+	if c.Central.Gateway != nil && (props == nil || len(props.Accounts) == 0) {
 		name := CentralStackName(c)
 		out.Central = NewCentralStack(scope(deployplan.CentralGroup), name, &CentralStackProps{StackProps: awscdk.StackProps{StackName: jsii.String(name)}, Estate: e})
 	}
