@@ -71,6 +71,34 @@ func ModelAccountStacks(e *estate.Estate) []Stack {
 			}{a.CreateProvider && shard == 0, a.ProviderArn, roles, e.Tags})
 			out = append(out, s)
 		}
+		// The account's application inference profiles, per region, need
+		// its roles.
+		var mains []string
+		for _, shard := range used {
+			mains = append(mains, a.Stack(c.Org, c.Layer, shard))
+		}
+		for _, set := range a.Profiles {
+			type share struct {
+				Role                      string
+				Policies                  []*estate.Policy
+				Parameter, ParameterValue string
+				Advanced                  bool
+			}
+			var shares []share
+			var served []string
+			for _, r := range set.Roles {
+				shares = append(shares, share{r.Role.Name.String(), r.Policies, r.Parameter, r.ParameterValue, r.Advanced})
+				served = append(served, r.Role.Name.String())
+			}
+			// Roles are those it serves: a role's profiles go with the role,
+			// before central when it is added, after when it is removed.
+			out = append(out, Stack{Name: set.Stack, Account: a.Account, Region: set.Region, Kind: ModelAccount, Group: a.Name, DependsOn: mains, Roles: served,
+				Fingerprint: hash(struct {
+					Profiles any
+					Roles    []share
+					Tags     []estate.Tag
+				}{set.Profiles, shares, e.Tags})})
+		}
 	}
 	return out
 }
@@ -229,7 +257,7 @@ var modelAccountTypes = map[string]bool{"AWS::IAM::OIDCProvider": true, "AWS::IA
 
 // classify sets a stack's kind, group and roles from its template: the
 // StackSet and the pipeline by their resource types, the central stack by
-// its routing parameters or gateway service, a model-account stack by
+// its gateway service, a model-account stack by
 // holding nothing but IAM roles, policies and the OIDC provider.
 func classify(s *Stack, template []byte) error {
 	var t struct {
@@ -262,7 +290,7 @@ func classify(s *Stack, template []byte) error {
 		s.Kind = Bootstrap
 	case types["AWS::CodePipeline::Pipeline"]:
 		s.Kind = Pipeline
-	case types["AWS::ECS::Service"] || types["AWS::SSM::Parameter"]:
+	case types["AWS::ECS::Service"]:
 		s.Kind = Central
 	case onlyIAM:
 		s.Kind, s.Group = ModelAccount, s.Account
