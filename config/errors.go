@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/acme/genai-estate/config/field"
@@ -175,8 +176,10 @@ type Reporter struct {
 	// covered marks paths already explained by another error, such as the
 	// field that a misspelled key was meant to be.
 	covered map[string]bool
-	// errAt marks the paths that have an error.
-	errAt map[string]bool
+	// errAt marks the paths that have an error, errUnder those that have
+	// one at or below them, and seen each error's position and words.
+	errAt, errUnder map[string]bool
+	seen            map[[4]string]bool
 	// once keeps one error per path: the first check to explain a value
 	// wins, and later checks of the same value stay silent.
 	once bool
@@ -200,17 +203,33 @@ func (r *Reporter) Warn(p *field.Path, kind, fix, format string, args ...any) {
 }
 
 func (r *Reporter) add(sev Severity, kind, path, fix, format string, args ...any) {
+	p := r.at(path)
+	problem := fmt.Sprintf(format, args...)
 	if sev == SeverityError {
-		if r.once && r.errAt[path] {
+		// An aliased value that is wrong is wrong once, wherever the alias
+		// repeats it: same position, same words, one error.
+		key := [4]string{strconv.Itoa(p.Line), strconv.Itoa(p.Column), problem, fix}
+		if r.once && (r.errAt[path] || r.seen[key]) {
 			return
 		}
 		if r.errAt == nil {
-			r.errAt = map[string]bool{}
+			r.errAt, r.errUnder, r.seen = map[string]bool{}, map[string]bool{}, map[[4]string]bool{}
 		}
-		r.errAt[path] = true
+		r.errAt[path], r.seen[key] = true, true
+		for q := path; q != "" && !r.errUnder[q]; q = parentPath(q) {
+			r.errUnder[q] = true
+		}
 	}
-	p := r.at(path)
-	r.List = append(r.List, &Error{Severity: sev, Kind: kind, File: r.File, Line: p.Line, Column: p.Column, Path: path, Problem: fmt.Sprintf(format, args...), Fix: fix})
+	r.List = append(r.List, &Error{Severity: sev, Kind: kind, File: r.File, Line: p.Line, Column: p.Column, Path: path, Problem: problem, Fix: fix})
+}
+
+// parentPath is the path one step up: useCases[2].name -> useCases[2] -> useCases.
+func parentPath(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
 }
 
 func (r *Reporter) at(path string) Pos {
@@ -247,15 +266,7 @@ func (r *Reporter) Has(path string) bool {
 // the path was covered: what depends on that part of the config is then
 // left unchecked, so that one root cause gives one error.
 func (r *Reporter) HasUnder(path string) bool {
-	if r.covered[path] {
-		return true
-	}
-	for _, e := range r.List {
-		if !e.IsWarning() && (e.Path == path || strings.HasPrefix(e.Path, path+".") || strings.HasPrefix(e.Path, path+"[")) {
-			return true
-		}
-	}
-	return false
+	return r.covered[path] || r.errUnder[path]
 }
 
 // DidYouMean returns a fix suggesting the closest candidate, or fallback.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"sync"
 
 	"github.com/acme/genai-estate/internal/catalog"
 )
@@ -60,22 +61,53 @@ func (c *Config) Report() *Reporter { return &Reporter{File: c.File, Pos: c.Pos}
 
 // UseCase returns the use case of that name.
 func (c *Config) UseCase(name string) (UseCase, bool) {
-	for _, u := range c.UseCases {
-		if u.Name == name {
-			return u, true
-		}
+	if i, ok := c.names().find(name, len(c.UseCases), func(i int) string { return c.UseCases[i].Name }, &c.names().useCases); ok {
+		return c.UseCases[i], true
 	}
 	return UseCase{}, false
 }
 
 // Account returns the model account of that name.
 func (c *Config) Account(name string) (ModelAccount, bool) {
-	for _, a := range c.ModelAccounts {
-		if a.Name == name {
-			return a, true
-		}
+	if i, ok := c.names().find(name, len(c.ModelAccounts), func(i int) string { return c.ModelAccounts[i].Name }, &c.names().accounts); ok {
+		return c.ModelAccounts[i], true
 	}
 	return ModelAccount{}, false
+}
+
+// nameIndex finds use cases and accounts by name in constant time: planning
+// looks one up per role, and a scan made a large estate quadratic.
+type nameIndex struct {
+	mu                 sync.Mutex
+	useCases, accounts map[string]int
+}
+
+func (c *Config) names() *nameIndex {
+	if c.index == nil {
+		c.index = &nameIndex{}
+	}
+	return c.index
+}
+
+// find looks name up in the index m of a list of n names; a miss scans the
+// list and rebuilds the index, since a config built in Go may be edited.
+func (x *nameIndex) find(name string, n int, nameAt func(int) string, m *map[string]int) (int, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if i, ok := (*m)[name]; ok && i < n && nameAt(i) == name {
+		return i, true
+	}
+	// Not indexed (yet, or the list changed): scan, and index if found.
+	for i := 0; i < n; i++ {
+		if nameAt(i) == name {
+			*m = make(map[string]int, n)
+			for j := n - 1; j >= 0; j-- { // the first of duplicate names wins, as the scan
+				(*m)[nameAt(j)] = j
+			}
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // Partition is the ARN partition of a model account, from its regions

@@ -47,6 +47,9 @@ func parseYAML(file string, data []byte) (*yaml.Node, *lineMap, *Error) {
 		if line == 0 && err == nil {
 			line, _ = lines.at(extra.Line, extra.Column)
 		}
+		if line < 1 {
+			line = max(first, 1) // content right after the first, on its line: "[]0"
+		}
 		return nil, nil, &Error{Severity: SeverityError, Kind: KindSyntax, File: file, Line: line, Column: 1, Path: "---",
 			Problem: "the file holds more than one YAML document", Fix: "keep one estate per file: remove this --- and what follows, or move it to its own file"}
 	}

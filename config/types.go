@@ -32,7 +32,8 @@ type Config struct {
 	// Catalog is the embedded catalog with Models applied.
 	Catalog *catalog.Catalog `yaml:"-"`
 	// Warnings are what the config allows but advises against.
-	Warnings ErrorList `yaml:"-"`
+	Warnings ErrorList  `yaml:"-"`
+	index    *nameIndex // see Config.UseCase
 }
 
 // IdentityProvider is the enterprise IdP, registered as an IAM OIDC provider
