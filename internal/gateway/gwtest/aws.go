@@ -150,15 +150,62 @@ func stsError(w http.ResponseWriter, status int, code, msg string) {
 	fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>x</RequestId></ErrorResponse>`, code, xmlEscape(msg))
 }
 
-// NewSSM serves GetParametersByPath over the given parameters (name -> value).
-func NewSSM(tb testing.TB, params map[string]string) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Amz-Target") != "AmazonSSM.GetParametersByPath" || !strings.Contains(r.Header.Get("Authorization"), "/ssm/aws4_request") {
+// SSMCall is one GetParameter the fake SSM answered or refused.
+type SSMCall struct {
+	AccessKey, RoleArn, Region, Name string
+	Allowed                          bool
+}
+
+// SSM is a fake SSM. GetParametersByPath serves the routing parameters
+// (signed by the gateway's task role); GetParameter serves the estate plan's
+// profile-ARN parameters, each in its own account and region, only to
+// credentials the fake STS issued for the role that parameter belongs to
+// (the role's policy grants ssm:GetParameter on exactly it). The signature
+// is checked.
+type SSM struct {
+	*httptest.Server
+	sts *STS
+	// Fail, when set, makes every GetParameter fail as a missing parameter.
+	Fail atomic.Bool
+
+	profiles map[string]ssmParam // account|region|name
+
+	mu    sync.Mutex
+	calls []SSMCall
+}
+
+type ssmParam struct{ value, roleArn string }
+
+// NewSSM serves the routing parameters (name -> value) and, when sts and e
+// are given, the profile ARNs of e's plan.
+func NewSSM(tb testing.TB, params map[string]string, sts *STS, e *estate.Estate) *SSM {
+	s := &SSM{sts: sts, profiles: map[string]ssmParam{}}
+	if e != nil {
+		for _, a := range e.Accounts {
+			for _, set := range a.Profiles {
+				for _, pr := range set.Roles {
+					s.profiles[a.Account+"|"+set.Region+"|"+pr.Parameter] = ssmParam{pr.ParameterValue, fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, a.Account, pr.Role.Name)}
+				}
+			}
+		}
+	}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch r.Header.Get("X-Amz-Target") {
+		case "AmazonSSM.GetParameter":
+			s.getParameter(w, r, body)
+			return
+		case "AmazonSSM.GetParametersByPath":
+		default:
+			w.WriteHeader(400)
+			return
+		}
+		if !strings.Contains(r.Header.Get("Authorization"), "/ssm/aws4_request") {
 			w.WriteHeader(400)
 			return
 		}
 		var in struct{ Path string }
-		_ = json.NewDecoder(r.Body).Decode(&in)
+		_ = json.Unmarshal(body, &in)
 		type p struct{ Name, Value, Type string }
 		out := struct{ Parameters []p }{Parameters: []p{}}
 		for n, v := range params {
@@ -169,14 +216,57 @@ func NewSSM(tb testing.TB, params map[string]string) *httptest.Server {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		_ = json.NewEncoder(w).Encode(out)
 	}))
-	tb.Cleanup(srv.Close)
-	return srv
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Calls returns the GetParameter calls so far.
+func (s *SSM) Calls() []SSMCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SSMCall(nil), s.calls...)
+}
+
+func (s *SSM) getParameter(w http.ResponseWriter, r *http.Request, body []byte) {
+	fail := func(status int, typ, msg string) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"__type":%q,"message":%q}`, typ, msg)
+	}
+	if s.sts == nil {
+		fail(400, "ParameterNotFound", "no profile parameters served")
+		return
+	}
+	issued, akid, region, err := verifySigV4(s.sts, r, body, "ssm")
+	if err != nil {
+		fail(400, "UnrecognizedClientException", err.Error())
+		return
+	}
+	var in struct{ Name string }
+	_ = json.Unmarshal(body, &in)
+	account := strings.Split(issued.RoleArn, ":")[4]
+	p, found := s.profiles[account+"|"+region+"|"+in.Name]
+	allowed := found && p.roleArn == issued.RoleArn && !s.Fail.Load()
+	s.mu.Lock()
+	s.calls = append(s.calls, SSMCall{AccessKey: akid, RoleArn: issued.RoleArn, Region: region, Name: in.Name, Allowed: allowed})
+	s.mu.Unlock()
+	switch {
+	case s.Fail.Load() || !found:
+		fail(400, "ParameterNotFound", "parameter "+in.Name+" not found")
+	case !allowed:
+		fail(400, "AccessDeniedException", issued.RoleArn+" is not authorized to perform ssm:GetParameter on "+in.Name)
+	default:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_ = json.NewEncoder(w).Encode(map[string]any{"Parameter": map[string]any{"Name": in.Name, "Value": p.value, "Type": "String", "Version": 1}})
+	}
 }
 
 // BedrockCall is one call the fake Bedrock accepted.
 type BedrockCall struct {
 	RoleArn, Subject, Region, Model, Op string
+	Path                                string // as sent, escaped
 	Header                              http.Header
+	Body                                []byte
 }
 
 // Bedrock is a fake bedrock-runtime. It accepts only requests signed (SigV4,
@@ -209,7 +299,7 @@ func (b *Bedrock) Calls() []BedrockCall {
 
 func (b *Bedrock) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	issued, region, err := b.verify(r, body)
+	issued, _, region, err := verifySigV4(b.sts, r, body, "bedrock")
 	if err != nil {
 		w.Header().Set("X-Amzn-ErrorType", "UnrecognizedClientException")
 		w.WriteHeader(403)
@@ -221,7 +311,7 @@ func (b *Bedrock) serve(w http.ResponseWriter, r *http.Request) {
 	model, _ := url.PathUnescape(rest[:i])
 	op := rest[i+1:]
 	b.mu.Lock()
-	b.calls = append(b.calls, BedrockCall{RoleArn: issued.RoleArn, Subject: issued.Subject, Region: region, Model: model, Op: op, Header: r.Header.Clone()})
+	b.calls = append(b.calls, BedrockCall{RoleArn: issued.RoleArn, Subject: issued.Subject, Region: region, Model: model, Op: op, Path: r.URL.EscapedPath(), Header: r.Header.Clone(), Body: body})
 	b.mu.Unlock()
 	switch op {
 	case "converse":
@@ -280,25 +370,26 @@ func (b *Bedrock) stream(w http.ResponseWriter, msgs []eventstream.Message) {
 	}
 }
 
-// verify recomputes the SigV4 signature over the signed headers with the
-// secret the fake STS issued for the access key.
-func (b *Bedrock) verify(r *http.Request, body []byte) (Issued, string, error) {
+// verifySigV4 recomputes the SigV4 signature over the signed headers with
+// the secret the fake STS issued for the access key; it returns what the key
+// was issued for, the key and the signed region.
+func verifySigV4(sts *STS, r *http.Request, body []byte, service string) (Issued, string, string, error) {
 	authz := r.Header.Get("Authorization")
 	cred := between(authz, "Credential=", ",")
 	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[3] != "bedrock" {
-		return Issued{}, "", fmt.Errorf("not a SigV4 bedrock signature: %q", authz)
+	if len(parts) != 5 || parts[3] != service {
+		return Issued{}, "", "", fmt.Errorf("not a SigV4 %s signature: %q", service, authz)
 	}
-	issued, ok := b.sts.Lookup(parts[0])
+	issued, ok := sts.Lookup(parts[0])
 	if !ok {
-		return Issued{}, "", fmt.Errorf("unknown access key %s", parts[0])
+		return Issued{}, "", "", fmt.Errorf("unknown access key %s", parts[0])
 	}
 	if r.Header.Get("X-Amz-Security-Token") != issued.SessionToken {
-		return Issued{}, "", fmt.Errorf("session token does not match the access key")
+		return Issued{}, "", "", fmt.Errorf("session token does not match the access key")
 	}
 	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil {
-		return Issued{}, "", err
+		return Issued{}, "", "", err
 	}
 	u := &url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
 	re, _ := http.NewRequest(r.Method, u.String(), nil)
@@ -310,13 +401,13 @@ func (b *Bedrock) verify(r *http.Request, body []byte) (Issued, string, error) {
 	}
 	re.Header.Del("Authorization")
 	if err := v4.NewSigner().SignHTTP(r.Context(), aws.Credentials{AccessKeyID: parts[0], SecretAccessKey: issued.Secret, SessionToken: issued.SessionToken},
-		re, sha256Hex(body), "bedrock", parts[2], at); err != nil {
-		return Issued{}, "", err
+		re, sha256Hex(body), service, parts[2], at); err != nil {
+		return Issued{}, "", "", err
 	}
 	if got, want := between(authz+",", "Signature=", ","), between(re.Header.Get("Authorization")+",", "Signature=", ","); got != want || got == "" {
-		return Issued{}, "", fmt.Errorf("signature mismatch")
+		return Issued{}, "", "", fmt.Errorf("signature mismatch")
 	}
-	return issued, parts[2], nil
+	return issued, parts[0], parts[2], nil
 }
 
 func between(s, start, end string) string {

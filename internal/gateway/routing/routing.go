@@ -61,8 +61,15 @@ type Target struct {
 	Account     string
 	RoleArn     string
 	Region      string
-	Model       string // as the caller named it, forwarded unchanged
+	Model       string // as the caller named it; forwarded unchanged unless Profile is set
 	Quota       config.Quota
+	// Guardrail, when set, is put on the call whatever the caller sent: the
+	// role's policy denies calls without it.
+	Guardrail *estate.RouteGuardrail
+	// Profile names the application inference profile the call must go
+	// through (the role may invoke the model only through it); its ARN is
+	// under GrantedModel in the SSM parameter ProfileArns.
+	Profile, ProfileArns, GrantedModel string
 }
 
 // Request is what a caller may choose: the model, and optionally the account
@@ -123,8 +130,8 @@ func Resolve(d *estate.Routing, req Request, defaultRegion string) (Target, erro
 		}
 	}
 	type cand struct {
-		r      *estate.Route
-		region string
+		r             *estate.Route
+		region, grant string
 	}
 	var cands []cand
 	for i := range d.Routes {
@@ -136,8 +143,11 @@ func Resolve(d *estate.Routing, req Request, defaultRegion string) (Target, erro
 			if req.Region != "" && region != req.Region {
 				continue
 			}
-			if slices.Contains(r.Models[region], model) || slices.Contains(r.Models[region], req.Model) {
-				cands = append(cands, cand{r, region})
+			switch {
+			case slices.Contains(r.Models[region], req.Model):
+				cands = append(cands, cand{r, region, req.Model})
+			case slices.Contains(r.Models[region], model):
+				cands = append(cands, cand{r, region, model})
 			}
 		}
 	}
@@ -159,8 +169,12 @@ func Resolve(d *estate.Routing, req Request, defaultRegion string) (Target, erro
 			pick, best = c, score
 		}
 	}
-	return Target{UseCase: d.UseCase, AccountName: pick.r.AccountName, Account: pick.r.Account, RoleArn: pick.r.RoleArn,
-		Region: pick.region, Model: req.Model, Quota: d.Quota}, nil
+	t := Target{UseCase: d.UseCase, AccountName: pick.r.AccountName, Account: pick.r.Account, RoleArn: pick.r.RoleArn,
+		Region: pick.region, Model: req.Model, Quota: d.Quota, Guardrail: pick.r.Guardrail, GrantedModel: pick.grant}
+	if name := pick.r.Profiles[pick.region][pick.grant]; name != "" {
+		t.Profile, t.ProfileArns = name, pick.r.ProfileArns
+	}
+	return t, nil
 }
 
 func nameOf(d *estate.Routing, name, id string) bool {

@@ -111,3 +111,39 @@ func TestSharedSubjectRejected(t *testing.T) {
 		t.Fatal("a subject in two use cases was accepted")
 	}
 }
+
+// The example estate attributes cost through profiles, and UseCaseB's own
+// role carries a guardrail: the target names both, keyed by the granted id
+// even when the caller named the model by ARN.
+func TestResolveGovernance(t *testing.T) {
+	tab := exampleTable(t)
+	cases := []struct {
+		name, sub      string
+		req            routing.Request
+		grant          string
+		guardrail      bool
+		wantProfileFor bool
+	}{
+		{"profile, no guardrail", "usecase-a", routing.Request{Model: "anthropic.claude-3-sonnet-20240229-v1:0"}, "anthropic.claude-3-sonnet-20240229-v1:0", false, true},
+		{"profile by ARN", "usecase-a", routing.Request{Model: "arn:aws:bedrock:us-west-2:222222222222:inference-profile/us.anthropic.claude-3-5-sonnet-20241022-v2:0"}, "us.anthropic.claude-3-5-sonnet-20241022-v2:0", false, true},
+		{"guardrail and profile", "usecase-b", routing.Request{Model: "meta.llama3-70b-instruct-v1:0"}, "meta.llama3-70b-instruct-v1:0", true, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, _ := tab.Lookup(c.sub)
+			got, err := routing.Resolve(d, c.req, "us-east-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.GrantedModel != c.grant {
+				t.Fatalf("granted model %q, want %q", got.GrantedModel, c.grant)
+			}
+			if (got.Guardrail != nil) != c.guardrail || (c.guardrail && (got.Guardrail.Arn == "" || got.Guardrail.Version != "3")) {
+				t.Fatalf("guardrail %+v, want present=%v", got.Guardrail, c.guardrail)
+			}
+			if (got.Profile != "" && got.ProfileArns != "") != c.wantProfileFor {
+				t.Fatalf("profile %q in %q, want present=%v", got.Profile, got.ProfileArns, c.wantProfileFor)
+			}
+		})
+	}
+}

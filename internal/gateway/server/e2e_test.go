@@ -53,6 +53,7 @@ type rig struct {
 	idp     *gwtest.IdP
 	sts     *gwtest.STS
 	bedrock *gwtest.Bedrock
+	ssm     *gwtest.SSM
 	redis   *gwtest.Redis
 	estate  *estate.Estate
 	logs    *syncBuf
@@ -87,7 +88,8 @@ func newRig(tb testing.TB, quiet bool, quotas map[string]config.Quota) *rig {
 	r.idp = gwtest.NewIdP(tb, issuer)
 	r.sts = gwtest.NewSTS(tb, r.idp, e)
 	r.bedrock = gwtest.NewBedrock(tb, r.sts)
-	ssm := gwtest.NewSSM(tb, params)
+	r.ssm = gwtest.NewSSM(tb, params, r.sts, e)
+	ssm := r.ssm
 	for k, v := range map[string]string{
 		"AWS_ACCESS_KEY_ID": "AKIDTASKROLE", "AWS_SECRET_ACCESS_KEY": "task-secret", "AWS_SESSION_TOKEN": "",
 		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "",
@@ -182,6 +184,25 @@ func (r *rig) roleArn(account, subject string) string {
 	return ""
 }
 
+// appProfile is the application inference profile ARN the estate plan
+// publishes for a role's model (the fake SSM serves the plan's values).
+func (r *rig) appProfile(tb testing.TB, account, subject, region, model string) string {
+	tb.Helper()
+	for _, a := range r.estate.Accounts {
+		for _, set := range a.Profiles {
+			for _, pr := range set.Roles {
+				for _, p := range pr.Profiles {
+					if a.Name == account && set.Region == region && pr.Role.Name.Subject == subject && p.Model == model {
+						return p.Placeholder
+					}
+				}
+			}
+		}
+	}
+	tb.Fatalf("no application profile of %s %s in %s %s", subject, model, account, region)
+	return ""
+}
+
 func (r *rig) stsCalls(roleArn, sub string) (n int) {
 	for _, c := range r.sts.Calls() {
 		if c.RoleArn == roleArn && c.Subject == sub {
@@ -232,7 +253,8 @@ func TestGatewayEndToEnd(t *testing.T) {
 			t.Fatalf("STS called %d times for two calls, want 1 (second from cache)", n)
 		}
 		last := r.bedrock.Calls()[len(r.bedrock.Calls())-1]
-		if last.RoleArn != roleA || last.Region != "us-east-1" || last.Model != "anthropic.claude-3-sonnet-20240229-v1:0" || last.Subject != "usecase-a" {
+		// costAttribution profiles: the role may call the model only through its application profile.
+		if last.RoleArn != roleA || last.Region != "us-east-1" || last.Model != r.appProfile(t, "SharedModelsA", "UseCaseA", "us-east-1", "anthropic.claude-3-sonnet-20240229-v1:0") || last.Subject != "usecase-a" {
 			t.Fatalf("bedrock saw %+v", last)
 		}
 		for _, c := range r.sts.Calls() {
@@ -331,7 +353,7 @@ func TestGatewayEndToEnd(t *testing.T) {
 		if _, err := r.sdk(t, tokA).Converse(ctx, converseIn(profile)); err != nil {
 			t.Fatal(err)
 		}
-		if last = r.bedrock.Calls()[len(r.bedrock.Calls())-1]; last.Model != profile || last.RoleArn != roleA {
+		if last = r.bedrock.Calls()[len(r.bedrock.Calls())-1]; last.Model != r.appProfile(t, "SharedModelsA", "UseCaseA", "us-east-1", "us.anthropic.claude-3-5-sonnet-20241022-v2:0") || last.RoleArn != roleA {
 			t.Fatalf("profile call reached Bedrock as %+v", last)
 		}
 	})

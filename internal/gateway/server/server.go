@@ -54,6 +54,7 @@ type Server struct {
 	Verifier      *auth.Verifier
 	Routes        Tables
 	Creds         *creds.Cache
+	Profiles      *Profiles // application inference profile ARNs, for routes that must call through them
 	Quota         *quota.Limiter
 	Transport     http.RoundTripper
 	Endpoint      func(region string) string // Bedrock runtime base URL of a region
@@ -182,6 +183,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *record) {
 		rec.errText = err.Error()
 		return
 	}
+	if target.Profile != "" {
+		// The role may invoke the model only through its profile: without
+		// the ARN the call would be refused, so none is made.
+		arn, err := s.Profiles.Arn(r.Context(), cr, target.RoleArn, target.Region, target.ProfileArns, target.GrantedModel)
+		if err != nil {
+			fail(http.StatusBadGateway, "ServiceUnavailableException", "could not read the application inference profile of "+target.GrantedModel+" for use case "+target.UseCase+" in "+target.AccountName+" "+target.Region, nil)
+			rec.errText = err.Error()
+			return
+		}
+		target.Model = arn
+	}
 	s.forward(w, r, rec, target, op, body, cr)
 }
 
@@ -197,12 +209,20 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, rec *record, t 
 	u := *base
 	u.Path = strings.TrimSuffix(base.Path, "/") + "/model/" + t.Model + "/" + op
 	u.RawPath = strings.TrimSuffix(base.EscapedPath(), "/") + "/model/" + escapeSegment(t.Model) + "/" + op
-	out, _ := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	hdr := http.Header{}
 	for k, v := range r.Header {
 		if k == "Content-Type" || k == "Accept" || strings.HasPrefix(k, "X-Amzn-Bedrock-") {
-			out.Header[k] = v
+			hdr[k] = v
 		}
 	}
+	body, err = applyGuardrail(t.Guardrail, op, hdr, body)
+	if err != nil {
+		rec.status, rec.errText = http.StatusBadRequest, err.Error()
+		writeError(w, rec.status, "ValidationException", err.Error(), nil)
+		return
+	}
+	out, _ := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	out.Header = hdr
 	if out.Header.Get("Content-Type") == "" {
 		out.Header.Set("Content-Type", "application/json")
 	}

@@ -44,6 +44,25 @@ func BedrockEndpoint(getenv func(string) string) func(region string) string {
 	}
 }
 
+// SSMFetcher reads a parameter in the model account and region with the
+// assumed role's credentials (the endpoint override applies as for the
+// routing parameters).
+func SSMFetcher(client *ssm.Client) ProfileFetcher {
+	return func(ctx context.Context, cr creds.Creds, region, name string) (string, error) {
+		out, err := client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)}, func(o *ssm.Options) {
+			o.Region = region
+			o.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return cr.AWS(), nil })
+		})
+		if err != nil {
+			return "", err
+		}
+		if out.Parameter == nil {
+			return "", fmt.Errorf("parameter %s has no value", name)
+		}
+		return aws.ToString(out.Parameter.Value), nil
+	}
+}
+
 // Transport is tuned for many concurrent calls to a few Bedrock endpoints.
 func Transport() *http.Transport {
 	return &http.Transport{
@@ -66,7 +85,8 @@ func FromEnv(ctx context.Context, c env.Config, log *slog.Logger) (*Server, func
 	if err != nil {
 		return nil, nil, fmt.Errorf("aws config: %w", err)
 	}
-	loader := &routing.Loader{Client: ssm.NewFromConfig(awsCfg), Path: c.RoutingParameterPath}
+	ssmClient := ssm.NewFromConfig(awsCfg)
+	loader := &routing.Loader{Client: ssmClient, Path: c.RoutingParameterPath}
 	if err := loader.Load(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -108,6 +128,7 @@ func FromEnv(ctx context.Context, c env.Config, log *slog.Logger) (*Server, func
 		Routes:        loader,
 		Creds:         &creds.Cache{STS: stsClient, Redis: rdb, Breaker: br, TTL: c.CredentialTTL, Log: log},
 		Quota:         &quota.Limiter{Redis: rdb, Breaker: br, Log: log},
+		Profiles:      &Profiles{Fetch: SSMFetcher(ssmClient), TTL: DefaultProfileTTL},
 		Transport:     Transport(),
 		Endpoint:      BedrockEndpoint(os.Getenv),
 		DefaultRegion: c.Region,
