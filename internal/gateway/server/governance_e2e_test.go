@@ -67,6 +67,14 @@ func TestGatewayGovernance(t *testing.T) {
 		})
 	}
 
+	t.Run("Converse body the guardrail cannot be put into: 400, no call", func(t *testing.T) {
+		before := len(r.bedrock.Calls())
+		resp := r.raw(t, tokB, "/model/"+model+"/converse", `["not","an","object"]`, nil)
+		if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-ErrorType") != "ValidationException" || len(r.bedrock.Calls()) != before {
+			t.Fatalf("status %d, %d Bedrock calls", resp.StatusCode, len(r.bedrock.Calls())-before)
+		}
+	})
+
 	t.Run("profile ARNs read once with the assumed role", func(t *testing.T) {
 		var n int
 		for _, c := range r.ssm.Calls() {

@@ -163,6 +163,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *record) {
 		return
 	}
 
+	// The route's guardrail, before quota and credentials are spent: a body
+	// it cannot be put into is the caller's error.
+	guard := http.Header{}
+	if body, err = applyGuardrail(target.Guardrail, op, guard, body); err != nil {
+		fail(http.StatusBadRequest, "ValidationException", err.Error(), nil)
+		return
+	}
+
 	if d := s.Quota.Allow(r.Context(), target.UseCase, target.Quota); !d.Allowed {
 		secs := int(d.RetryAfter / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
@@ -194,10 +202,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *record) {
 		}
 		target.Model = arn
 	}
-	s.forward(w, r, rec, target, op, body, cr)
+	s.forward(w, r, rec, target, op, body, guard, cr)
 }
 
-func (s *Server) forward(w http.ResponseWriter, r *http.Request, rec *record, t routing.Target, op string, body []byte, cr creds.Creds) {
+// forward sends the call with the caller's Bedrock headers, then guard's
+// (which replace any of the caller's with the same name).
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, rec *record, t routing.Target, op string, body []byte, guard http.Header, cr creds.Creds) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.Timeout)
 	defer cancel()
 	base, err := url.Parse(s.Endpoint(t.Region))
@@ -215,11 +225,8 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, rec *record, t 
 			hdr[k] = v
 		}
 	}
-	body, err = applyGuardrail(t.Guardrail, op, hdr, body)
-	if err != nil {
-		rec.status, rec.errText = http.StatusBadRequest, err.Error()
-		writeError(w, rec.status, "ValidationException", err.Error(), nil)
-		return
+	for k, v := range guard {
+		hdr[k] = v
 	}
 	out, _ := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	out.Header = hdr
