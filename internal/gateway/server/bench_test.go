@@ -59,9 +59,10 @@ func BenchmarkCacheHitLatency(b *testing.B) {
 	post(b, c, viaGateway) // warm: STS once, then cached
 	// Replay the gateway's own signed request to Bedrock as the baseline.
 	calls := r.bedrock.Calls()
-	signed := calls[len(calls)-1].Header
+	// (to the path it signed: the role's application profile ARN).
+	signed, path := calls[len(calls)-1].Header, calls[len(calls)-1].Path
 	direct := func() *http.Request {
-		req, _ := http.NewRequest(http.MethodPost, r.bedrock.URL+"/model/amazon.titan-text-express-v1/converse", strings.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, r.bedrock.URL+path, strings.NewReader(body))
 		req.Header = signed.Clone()
 		return req
 	}
