@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/gateway/creds"
 )
@@ -73,6 +75,7 @@ type Profiles struct {
 
 	mu sync.Mutex
 	m  map[string]profileEntry
+	sf singleflight.Group // one read per key however many calls miss at once
 }
 
 type profileEntry struct {
@@ -99,21 +102,27 @@ func (p *Profiles) Arn(ctx context.Context, cr creds.Creds, roleArn, region, par
 			return arn, nil
 		}
 	}
-	v, err := p.Fetch(ctx, cr, region, param)
+	got, err, _ := p.sf.Do(key, func() (any, error) {
+		v, err := p.Fetch(ctx, cr, region, param)
+		if err != nil {
+			return nil, fmt.Errorf("read profile ARNs %s in %s: %w", param, region, err)
+		}
+		var arns map[string]string
+		if err := json.Unmarshal([]byte(v), &arns); err != nil {
+			return nil, fmt.Errorf("profile ARNs %s in %s are not a JSON object of model id to ARN: %w", param, region, err)
+		}
+		p.mu.Lock()
+		if p.m == nil {
+			p.m = map[string]profileEntry{}
+		}
+		p.m[key] = profileEntry{arns: arns, at: time.Now()}
+		p.mu.Unlock()
+		return arns, nil
+	})
 	if err != nil {
-		return "", fmt.Errorf("read profile ARNs %s in %s: %w", param, region, err)
+		return "", err
 	}
-	var arns map[string]string
-	if err := json.Unmarshal([]byte(v), &arns); err != nil {
-		return "", fmt.Errorf("profile ARNs %s in %s are not a JSON object of model id to ARN: %w", param, region, err)
-	}
-	p.mu.Lock()
-	if p.m == nil {
-		p.m = map[string]profileEntry{}
-	}
-	p.m[key] = profileEntry{arns: arns, at: time.Now()}
-	p.mu.Unlock()
-	arn := arns[model]
+	arn := got.(map[string]string)[model]
 	if arn == "" {
 		return "", fmt.Errorf("profile ARNs %s in %s have no entry for %s", param, region, model)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,5 +136,35 @@ func TestProfilesCache(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Calls that miss at once share one read.
+func TestProfilesConcurrentMiss(t *testing.T) {
+	var n atomic.Int32
+	release := make(chan struct{})
+	p := &Profiles{Fetch: func(context.Context, creds.Creds, string, string) (string, error) {
+		n.Add(1)
+		<-release
+		return `{"m":"arn"}`, nil
+	}}
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for range 50 {
+		wg.Go(func() {
+			if arn, err := p.Arn(context.Background(), creds.Creds{}, "r", "us-east-1", "/p", "m"); err != nil || arn != "arn" {
+				errs <- errors.Join(err, errors.New("got "+arn))
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond) // let them all miss
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := n.Load(); got != 1 {
+		t.Fatalf("%d reads for 50 concurrent misses, want 1", got)
 	}
 }
