@@ -106,7 +106,7 @@ func TestApp(t *testing.T) {
 		var exit *exec.ExitError
 		require.ErrorAs(t, err, &exit)
 		assert.Equal(t, 1, exit.ExitCode())
-		assert.Contains(t, stderr, "2 config errors:")
+		assert.Contains(t, stderr, "2 config errors, 1 warning:", "errors and the example vendor's account-root warning, counted")
 		line := strings.Count(bad[:strings.Index(bad, "account: 333333333333")], "\n") + 1
 		assert.Contains(t, stderr, fmt.Sprintf("%s:%d:14: modelAccounts[1].account: account id 333333333333 is not quoted", path, line))
 		assert.Contains(t, stderr, `did you mean "meta.llama3-70b-instruct-v1:0"?`)

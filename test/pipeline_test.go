@@ -1,6 +1,7 @@
 package test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -274,7 +275,12 @@ func TestPipeline200Accounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("synthesizes 800 stacks")
 	}
-	e, built, dir := synthPipeline(t, "large.yaml", fixture.Large(200, 400))
+	// The fixture has no gateway, so no central stack: give it one, pinned,
+	// so that the order of central against 800 model-account stacks is tested.
+	data := bytes.Replace(fixture.Large(200, 400), []byte(`central: {account: "111111111111", region: us-east-1}`),
+		[]byte(`central: {account: "111111111111", region: us-east-1, gateway: {image: "111111111111.dkr.ecr.us-east-1.amazonaws.com/genai-gateway@sha256:`+strings.Repeat("a", 64)+`", certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f3c4a2e-1b7d-4c55-9e2a-6d8f1a2b3c4d"}}`), 1)
+	e, built, dir := synthPipeline(t, "large.yaml", data)
+	require.NotNil(t, built.Central, "the fixture has a gateway")
 	require.Greater(t, len(built.Pipelines), 1, "1,600 actions need more than one pipeline")
 	at := checkPipelines(t, dir, built.Pipelines)
 	for _, s := range built.ModelAccounts {

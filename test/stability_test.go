@@ -2,6 +2,7 @@ package test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -78,31 +79,45 @@ func TestAddingUseCaseOnlyAdds(t *testing.T) {
 	before := synth(t, example, nil, nil)
 	after := synth(t, "grown.yaml", grown, nil)
 	require.Equal(t, len(before), len(after))
-	// Where UseCaseE lands: its role and policies, and its routing parameter.
+	// Where UseCaseE lands: its role in its account's stack; its policies,
+	// application inference profiles and their ARN parameter in the
+	// account's profile stack for that region; its routing parameter.
 	wantAdded := map[string][]string{
-		"ACME-GenAI-SharedModelsA":  {"UseCaseERole6CB464D3", "UseCaseEAnthropicPolicyAD1D3960", "UseCaseEMetaPolicy62C227F8"},
-		"ACME-GenAIGateway-Central": {"RoutingUseCaseE68D7F474"},
+		"ACME-GenAI-SharedModelsA":                    {"UseCaseERole6CB464D3"},
+		"ACME-GenAI-SharedModelsA-Profiles-us-west-2": {"ProfilesUseCaseEProfileInvokePolicy492AB703"},
+		"ACME-GenAIGateway-Central":                   {"RoutingUseCaseE68D7F474"},
 	}
 	for name, tpl := range before {
-		if wantAdded[name] == nil {
-			assert.Equal(t, tpl, after[name], "%s must not change", name)
-			continue
-		}
+		require.Contains(t, after, name)
 		old, grownRes := resources(tpl), resources(after[name])
 		for id, res := range old {
-			assert.Equal(t, res, grownRes[id], "existing resource %s changed", id)
+			assert.Equal(t, res, grownRes[id], "%s: existing resource %s changed", name, id)
 		}
-		var added []string
+		var added, profiles []string
 		for id, res := range grownRes {
-			if _, ok := old[id]; !ok {
+			if _, ok := old[id]; ok {
+				continue
+			}
+			r := res.(map[string]any)
+			props := r["Properties"].(map[string]any)
+			if rn, ok := props["RoleName"]; ok {
+				assert.Equal(t, "ACME-GenAI-UseCaseE-BedrockInvokeRole", rn)
+			}
+			switch {
+			case r["Type"] == "AWS::Bedrock::ApplicationInferenceProfile", r["Type"] == "AWS::SSM::Parameter" && strings.Contains(name, "-Profiles-"):
+				// Named after the use case and a model hash; checked by type and name.
+				assert.Contains(t, js(props), "UseCaseE", "%s: %s belongs to UseCaseE", name, id)
+				profiles = append(profiles, id)
+			default:
 				added = append(added, id)
-				props := res.(map[string]any)["Properties"].(map[string]any)
-				if name, ok := props["RoleName"]; ok {
-					assert.Equal(t, "ACME-GenAI-UseCaseE-BedrockInvokeRole", name)
-				}
 			}
 		}
 		assert.ElementsMatch(t, wantAdded[name], added, name)
+		if strings.Contains(name, "-Profiles-") && wantAdded[name] != nil {
+			assert.NotEmpty(t, profiles, "%s: UseCaseE's profiles", name)
+		} else {
+			assert.Empty(t, profiles, name)
+		}
 	}
 }
 

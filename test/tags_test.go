@@ -22,7 +22,7 @@ func TestEveryTaggableResourceIsTagged(t *testing.T) {
 		tagged := 0
 		for _, c := range *s.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 			cfn, ok := c.(awscdk.CfnResource)
-			if !ok || !*awscdk.TagManager_IsTaggable(cfn) {
+			if !ok || awscdk.TagManager_Of(cfn) == nil {
 				continue
 			}
 			if awscdk.Stack_Of(c) != s {
