@@ -23,11 +23,16 @@ func appBinary(t *testing.T) string {
 	return bin
 }
 
-// runApp runs the app as the CDK CLI does: context and output directory
-// through the environment. validate=true leaves CDK's built-in validation on.
+// runApp runs the app as the CDK CLI does: cdk.json's context (the feature
+// flags) with the test's on top, and the output directory, through the
+// environment. validate=true leaves CDK's built-in validation on.
 func runApp(t *testing.T, bin string, context map[string]string, validate bool) (outdir, stderr string, err error) {
 	outdir = t.TempDir()
-	ctx, _ := json.Marshal(context)
+	all := map[string]any{}
+	for k, v := range context {
+		all[k] = v
+	}
+	ctx, _ := json.Marshal(*withFlags(t, all))
 	cmd := exec.Command(bin)
 	cmd.Dir = ".."
 	env := []string{"CDK_OUTDIR=" + outdir, "CDK_CONTEXT_JSON=" + string(ctx), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20"}

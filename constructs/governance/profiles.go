@@ -48,7 +48,7 @@ func NewProfiles(scope constructs.Construct, id string, props *ProfilesProps) *P
 		}
 		cp := awsbedrock.NewCfnApplicationInferenceProfile(this.Construct, jsii.String(name), &awsbedrock.CfnApplicationInferenceProfileProps{
 			InferenceProfileName: jsii.String(name),
-			Description:          jsii.String("Calls of " + p.Role.Name.Subject + " to " + p.Model + ", for cost attribution"),
+			Description:          jsii.String("Calls of " + p.Role.Name.Subject + " to " + p.Model + " for cost attribution"),
 			ModelSource:          &awsbedrock.CfnApplicationInferenceProfile_InferenceProfileModelSourceProperty{CopyFrom: jsii.String(p.Source)},
 			Tags:                 &tags,
 		})
