@@ -1,11 +1,11 @@
 package config
 
 import (
-	"fmt"
 	"os"
 	"reflect"
 	"sync"
 
+	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/catalog"
 )
 
@@ -125,7 +125,7 @@ func (c *Config) Issuer() string {
 
 // OIDCProviderArn is the ARN the IdP has, or will have, in an account.
 func (c *Config) OIDCProviderArn(a ModelAccount) string {
-	return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", a.Partition(), a.Account, c.Issuer())
+	return arn.OIDCProvider(a.Partition(), a.Account, c.Issuer())
 }
 
 // EffectiveLimits merges estate-wide and per-account quotas over IAM's defaults.

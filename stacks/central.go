@@ -26,6 +26,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/catalog"
 	"github.com/acme/genai-estate/internal/deployplan"
 	"github.com/acme/genai-estate/internal/estate"
@@ -171,11 +172,11 @@ func NewCentralStack(scope constructs.Construct, id string, props *CentralStackP
 
 	// Roles: the task role can do exactly what the gateway needs.
 	cacheARN := func(kind, id string) string {
-		return fmt.Sprintf("arn:%s:elasticache:%s:%s:%s:%s", part, cen.Region, cen.Account, kind, id)
+		return arn.Regional(part, "elasticache", cen.Region, cen.Account, kind+":"+id)
 	}
 	rgID := strings.ToLower(c.Org) + "-genai-gateway"
 	routingPath := estate.RoutingPath(c)
-	paramARN := fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", part, cen.Region, cen.Account, routingPath)
+	paramARN := arn.Regional(part, "ssm", cen.Region, cen.Account, "parameter"+routingPath)
 	statements := []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Sid: jsii.String("ConnectToCredentialCache"), Actions: jsii.Strings("elasticache:Connect"),
 			Resources: jsii.Strings(cacheARN("replicationgroup", rgID), cacheARN("user", cacheUserID))}),
@@ -450,7 +451,7 @@ func (s *CentralStack) image(g *config.Gateway, source, part string) awsecs.Cont
 		if strings.HasPrefix(ref, ":") {
 			awscdk.Annotations_Of(s.Stack).AddWarningV2(jsii.String("genai-estate:image-tag"), jsii.String(fmt.Sprintf("central.gateway.image %s is pinned by tag, which can be moved: name it by digest (%s@sha256:<digest>) so that every task runs the reviewed image.", g.Image, strings.TrimSuffix(g.Image, ref))))
 		}
-		repo := awsecr.Repository_FromRepositoryArn(s.Stack, jsii.String("Repository"), jsii.String(fmt.Sprintf("arn:%s:ecr:%s:%s:repository/%s", part, region, acct, repoName)))
+		repo := awsecr.Repository_FromRepositoryArn(s.Stack, jsii.String("Repository"), jsii.String(arn.Regional(part, "ecr", region, acct, "repository/"+repoName)))
 		// CDK writes a "sha256:" reference as @digest, anything else as :tag.
 		return awsecs.ContainerImage_FromEcrRepository(repo, jsii.String(ref[1:]))
 	}
@@ -509,7 +510,7 @@ func (s *CentralStack) kmsKey(g *config.Gateway, part, region, account string) a
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+region+".amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
 		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", part, region, account)}},
+		Conditions: &map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": arn.Regional(part, "logs", region, account, "log-group:*")}},
 	}), nil)
 	return key
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/bootstrap"
 	"github.com/acme/genai-estate/internal/deployplan"
 	"github.com/acme/genai-estate/internal/estate"
@@ -113,7 +114,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		},
 	})
 	arn := func(name string) string {
-		return fmt.Sprintf("arn:%s:codepipeline:%s:%s:%s", *s.Partition(), p.Region, p.Account, name)
+		return arn.Regional(*s.Partition(), "codepipeline", p.Region, p.Account, name)
 	}
 	for i, w := range props.Waves {
 		opts := &pipelines.WaveOptions{}
@@ -249,7 +250,7 @@ func cdkDeploy(s *PipelineStack, synth pipelines.IFileSetProducer, st deployplan
 	slices.Sort(accounts)
 	var roles []string
 	for _, a := range slices.Compact(accounts) {
-		roles = append(roles, fmt.Sprintf("arn:%s:iam::%s:role/cdk-%s-*", *s.Partition(), a, bootstrap.Qualifier))
+		roles = append(roles, arn.Role(*s.Partition(), a, "/", "cdk-"+bootstrap.Qualifier+"-*"))
 	}
 	return pipelines.NewCodeBuildStep(jsii.String("Deploy"+st.Name), &pipelines.CodeBuildStepProps{
 		Input: synth,

@@ -155,7 +155,7 @@ func NewRAGBaseStack(scope constructs.Construct, id string, props *RAGBaseStackP
 			AssumedBy: awsiam.NewServicePrincipal(jsii.String("bedrock.amazonaws.com"), &awsiam.ServicePrincipalOpts{
 				Conditions: &map[string]any{
 					"StringEquals": map[string]any{"aws:SourceAccount": r.Account},
-					"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:bedrock:%s:%s:knowledge-base/*", s.partition, r.Region, r.Account)},
+					"ArnLike":      map[string]any{"aws:SourceArn": arn.Bedrock(s.partition, r.Region, r.Account, "knowledge-base", "*")},
 				},
 			}),
 			Description: jsii.String("Role of the RAG agent's Bedrock knowledge base"),

@@ -6,6 +6,8 @@ package arn
 import (
 	"fmt"
 	"strings"
+
+	"github.com/acme/genai-estate/internal/catalog"
 )
 
 // ARN is arn:<Partition>:<Service>:<Region>:<Account>:<Resource>.
@@ -26,24 +28,11 @@ func Parse(s string) (ARN, error) {
 	return ARN{Partition: p[1], Service: p[2], Region: p[3], Account: p[4], Resource: p[5]}, nil
 }
 
-// partitions maps region prefixes to partitions; anything else is "aws".
-// Longest prefixes first, so us-gov- is not taken for a commercial us- region.
-var partitions = []struct{ prefix, partition string }{
-	{"us-gov-", "aws-us-gov"},
-	{"us-isob-", "aws-iso-b"},
-	{"us-iso-", "aws-iso"},
-	{"eu-isoe-", "aws-iso-e"},
-	{"us-isof-", "aws-iso-f"},
-	{"cn-", "aws-cn"},
-}
-
-// PartitionOf returns the partition of a region. Use catalog.Regions to
-// know whether the region exists.
+// PartitionOf returns the partition of a region, from the catalog's one
+// region table; a region it does not list is taken to be in "aws".
 func PartitionOf(region string) string {
-	for _, p := range partitions {
-		if strings.HasPrefix(region, p.prefix) {
-			return p.partition
-		}
+	if p, ok := catalog.Partition(region); ok {
+		return p
 	}
 	return "aws"
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/iampolicy"
 	"github.com/acme/genai-estate/internal/naming"
 )
@@ -296,7 +297,7 @@ func trust(c *config.Config, providerArn string, subjects []string) iampolicy.Do
 func vendorTrust(a *Account, v *config.Vendor) iampolicy.Document {
 	principal := v.Principal
 	if !strings.HasPrefix(principal, "arn:") {
-		principal = fmt.Sprintf("arn:%s:iam::%s:root", a.Partition, principal)
+		principal = arn.AccountRoot(a.Partition, principal)
 	}
 	return iampolicy.New(iampolicy.Statement{
 		Sid:       "VendorWithExternalId",

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/iampolicy"
 	"github.com/acme/genai-estate/internal/naming"
 )
@@ -86,7 +87,7 @@ func ProfileParameterPath(c *config.Config) string { return "/" + c.Org + "/GenA
 
 // GuardrailArn is the ARN of a guardrail in a model account and region.
 func GuardrailArn(partition, region, account, id string) string {
-	return fmt.Sprintf("arn:%s:bedrock:%s:%s:guardrail/%s", partition, region, account, id)
+	return arn.Bedrock(partition, region, account, "guardrail", id)
 }
 
 // guard is the role's guardrail and the estate's perimeter, nil when neither applies.
@@ -181,7 +182,7 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 				rep.Add(r.Path+".access", "grant fewer models in this region, or use costAttribution: direct", "the profile ARNs of %s in %s %s are %d bytes, over SSM's advanced-parameter limit of %d", r.Name.Subject, a.Name, region, len(b), MaxAdvancedParameter)
 			}
 			g := guard(c, a, r, roleGuardrail(c, r.Kind, r.Name.Subject))
-			paramArn := fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.Partition, region, a.Account, pr.Parameter)
+			paramArn := arn.Regional(a.Partition, "ssm", region, a.Account, "parameter"+pr.Parameter)
 			docOf := func(us []unit) iampolicy.Document {
 				d := document(us, g)
 				d.Statement = append(d.Statement, iampolicy.Statement{Sid: "ReadProfileArns", Effect: "Allow", Action: []string{"ssm:GetParameter"}, Resource: []string{paramArn}})

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/iampolicy"
 	"github.com/acme/genai-estate/internal/naming"
 )
@@ -86,7 +87,7 @@ func ModelArn(partition, region, account, kind, id string) string {
 	if kind == FoundationModel {
 		account = ""
 	}
-	return fmt.Sprintf("arn:%s:bedrock:%s:%s:%s/%s", partition, region, account, kind, id)
+	return arn.Bedrock(partition, region, account, kind, id)
 }
 
 func grantUnit(a *Account, region, id string, isProfile bool, c *config.Config) unit {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/arn"
 )
 
 // SSM parameter value limits (standard and advanced tier).
@@ -63,7 +64,7 @@ func RoutingPath(c *config.Config) string { return "/" + c.Org + "/GenAIGateway/
 // roleArn is computed from the naming convention, so the central stack needs
 // no reference into the model accounts.
 func roleArn(a *Account, r *Role) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, a.Account, r.Name)
+	return arn.Role(a.Partition, a.Account, "/", r.Name.String())
 }
 
 // routing builds every use case's parameter, sorted by use case, and checks

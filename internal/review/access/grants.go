@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/catalog"
 	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/iampolicy"
@@ -27,7 +28,7 @@ var probeActions = []string{"bedrock:CreateModelCustomizationJob", "bedrock:Dele
 // and the concrete models it reaches are listed.
 func roleGrants(r *Role, opts Options) ([]grant, *roleFindings) {
 	m := &roleFindings{}
-	part := partitionOf(r.Arn)
+	part := arn.PartitionOfARN(r.Arn)
 	regions := map[string]bool{r.Region: true}
 	for _, x := range opts.Regions[r.Account] {
 		regions[x] = true
@@ -233,7 +234,7 @@ type roleFindings struct{ Excess, Missing []Finding }
 // global profile, the model in the source region and the region-less model
 // ARN with aws:RequestedRegion "unspecified".
 func profileGrant(r *Role, opts Options, m *roleFindings, region, id string) (grant, bool) {
-	part := partitionOf(r.Arn)
+	part := arn.PartitionOfARN(r.Arn)
 	arn := estate.ModelArn(part, region, r.Account, estate.InferenceProfile, id)
 	g, ok := invoke(r, arn, map[string][]string{"aws:RequestedRegion": {region}})
 	if !ok {

@@ -5,11 +5,11 @@
 package access
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/iampolicy"
 	"github.com/acme/genai-estate/internal/review/assembly"
@@ -93,7 +93,7 @@ func FromAssembly(stacks []*assembly.Stack, source string) *Inventory {
 				path = "/"
 			}
 			r := &Role{Account: s.Account, Region: s.Region, Stack: s.Name, LogicalID: id, Name: name,
-				Arn: fmt.Sprintf("arn:%s:iam::%s:role%s%s", s.Partition, s.Account, path, name), Trust: p["AssumeRolePolicyDocument"]}
+				Arn: arn.Role(s.Partition, s.Account, path, name), Trust: p["AssumeRolePolicyDocument"]}
 			inline, _ := p["Policies"].([]any)
 			for _, x := range inline {
 				m, _ := x.(map[string]any)
@@ -142,7 +142,7 @@ func FromAssembly(stacks []*assembly.Stack, source string) *Inventory {
 					if path == "" {
 						path = "/"
 					}
-					policyArn[fmt.Sprintf("arn:%s:iam::%s:policy%s%s", s.Partition, s.Account, path, pol.Name)] = pol
+					policyArn[arn.ManagedPolicy(s.Partition, s.Account, path, pol.Name)] = pol
 				}
 				for _, rn := range roles {
 					if r := byName[s.Account+"/"+rn]; r != nil {
@@ -193,7 +193,7 @@ func FromEstate(e *estate.Estate, source string) *Inventory {
 		for _, r := range a.Roles {
 			name := r.Name.String()
 			role := &Role{Account: a.Account, Region: a.Region(), Stack: a.Stack(c.Org, c.Layer, r.Shard), Name: name,
-				Arn: fmt.Sprintf("arn:%s:iam::%s:role/%s", a.Partition, a.Account, name), Trust: r.Trust.Value()}
+				Arn: arn.Role(a.Partition, a.Account, "/", name), Trust: r.Trust.Value()}
 			for _, p := range r.Policies {
 				role.Policies = append(role.Policies, &Policy{Name: p.Name.String(), Document: p.Document.Value()})
 			}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/catalog"
 	"github.com/acme/genai-estate/internal/iampolicy"
 	"github.com/acme/genai-estate/internal/review/iameval"
@@ -342,14 +343,14 @@ func assumable(r *Role, p Principal) iameval.Decision {
 	case Token:
 		// STS finds the provider for the token's issuer in the role's own account.
 		req.Action = "sts:AssumeRoleWithWebIdentity"
-		req.Principal = map[string]string{"Federated": fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", partitionOf(r.Arn), r.Account, p.Issuer)}
+		req.Principal = map[string]string{"Federated": arn.OIDCProvider(arn.PartitionOfARN(r.Arn), r.Account, p.Issuer)}
 		req.Context[p.Issuer+":aud"] = []string{p.Audience}
 		req.Context[p.Issuer+":sub"] = []string{p.Subject}
 	case Vendor:
 		req.Action = "sts:AssumeRole"
 		caller := p.AWS
 		if len(caller) == 12 {
-			caller = fmt.Sprintf("arn:%s:iam::%s:root", partitionOf(r.Arn), caller)
+			caller = arn.AccountRoot(arn.PartitionOfARN(r.Arn), caller)
 		}
 		req.Principal = map[string]string{"AWS": caller}
 		if p.ExternalID != "" {
@@ -391,7 +392,7 @@ var serviceResources = map[string]string{
 // and region: the ones the trust's aws:SourceArn patterns name there (with
 // wildcards filled in), else the service's usual resource.
 func sourceArns(r *Role, service string) []string {
-	part := partitionOf(r.Arn)
+	part := arn.PartitionOfARN(r.Arn)
 	prefix, _, _ := strings.Cut(service, ".")
 	var out []string
 	for _, st := range iampolicy.Statements(r.Trust) {
@@ -422,19 +423,12 @@ func sourceArns(r *Role, service string) []string {
 		}
 	}
 	if res, ok := serviceResources[service]; ok {
-		out = append(out, fmt.Sprintf("arn:%s:%s:%s:%s:%s", part, prefix, r.Region, r.Account, res))
+		out = append(out, arn.Regional(part, prefix, r.Region, r.Account, res))
 	}
 	if len(out) == 0 {
-		out = append(out, fmt.Sprintf("arn:%s:%s:%s:%s:review-probe", part, prefix, r.Region, r.Account))
+		out = append(out, arn.Regional(part, prefix, r.Region, r.Account, "review-probe"))
 	}
 	return uniq(out)
-}
-
-func partitionOf(arn string) string {
-	if p := strings.Split(arn, ":"); len(p) > 1 {
-		return p[1]
-	}
-	return "aws"
 }
 
 func uniq(s []string) []string {

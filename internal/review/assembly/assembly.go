@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/acme/genai-estate/internal/arn"
 )
 
 // Stack is one CloudFormation stack of the assembly.
@@ -113,24 +115,13 @@ func load(path, name, account, region string) (*Stack, error) {
 	if err := json.Unmarshal(b, &t); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	s := &Stack{Name: name, Account: account, Region: region, Partition: Partition(region), Resources: map[string]Resource{}}
+	s := &Stack{Name: name, Account: account, Region: region, Partition: arn.PartitionOf(region), Resources: map[string]Resource{}}
 	r := &resolver{s: s, t: &t}
 	for id, res := range t.Resources {
 		props, _ := r.resolve(res.Properties).(map[string]any)
 		s.Resources[id] = Resource{Type: res.Type, Properties: props}
 	}
 	return s, nil
-}
-
-// Partition is the ARN partition of a region.
-func Partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }
 
 // ResourceIDs lists the logical ids of one type, sorted.
@@ -150,5 +141,5 @@ func (s *Stack) ResourceIDs(typ string) []string {
 // id takes its place, so every reference to the profile reads the same ARN
 // and a wildcard that would match the real one matches this one too.
 func (s *Stack) AppProfileArn(logicalID string) string {
-	return fmt.Sprintf("arn:%s:bedrock:%s:%s:application-inference-profile/%s", s.Partition, s.Region, s.Account, logicalID)
+	return arn.Bedrock(s.Partition, s.Region, s.Account, "application-inference-profile", logicalID)
 }

@@ -58,12 +58,6 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func TestPartition(t *testing.T) {
-	for region, want := range map[string]string{"us-east-1": "aws", "cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov"} {
-		assert.Equal(t, want, Partition(region), region)
-	}
-}
-
 func write(t *testing.T, dir, name, body string) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/acme/genai-estate/internal/arn"
 )
 
 // noValue is what Ref AWS::NoValue resolves to; it is dropped from its parent.
@@ -128,7 +130,7 @@ func (r *resolver) ref(name string) any {
 	case "AWS::StackName":
 		return s.Name
 	case "AWS::StackId":
-		return fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/{{StackId}}", s.Partition, s.Region, s.Account, s.Name)
+		return arn.Regional(s.Partition, "cloudformation", s.Region, s.Account, "stack/"+s.Name+"/{{StackId}}")
 	case "AWS::NoValue":
 		return noValue{}
 	case "AWS::NotificationARNs":
@@ -174,14 +176,14 @@ func (r *resolver) getAtt(id, attr string) any {
 		}
 		switch {
 		case res.Type == "AWS::IAM::Role" && attr == "Arn":
-			return fmt.Sprintf("arn:%s:iam::%s:role%s%s", s.Partition, s.Account, path, r.physicalName(id, "RoleName"))
+			return arn.Role(s.Partition, s.Account, path, r.physicalName(id, "RoleName"))
 		case res.Type == "AWS::IAM::ManagedPolicy" && (attr == "Arn" || attr == "PolicyArn"):
-			return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", s.Partition, s.Account, path, r.physicalName(id, "ManagedPolicyName"))
+			return arn.ManagedPolicy(s.Partition, s.Account, path, r.physicalName(id, "ManagedPolicyName"))
 		case res.Type == "AWS::Bedrock::ApplicationInferenceProfile" && (attr == "InferenceProfileArn" || attr == "InferenceProfileIdentifier"):
 			return s.AppProfileArn(id)
 		case res.Type == "AWS::IAM::OIDCProvider" && attr == "Arn":
 			url, _ := r.resolve(res.Properties["Url"]).(string)
-			return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", s.Partition, s.Account, strings.TrimPrefix(url, "https://"))
+			return arn.OIDCProvider(s.Partition, s.Account, url)
 		}
 	}
 	return "{{" + id + "." + attr + "}}"
