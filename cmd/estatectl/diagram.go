@@ -25,7 +25,7 @@ func diagramCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitInvalid
 	}
-	if err := diagram.Write(stdout, diagram.Props{Matrix: s.matrix(), Inventory: s.inv, Central: s.central(), Detail: *detail}); err != nil {
+	if err := diagram.Write(stdout, diagram.Props{Matrix: s.matrix(), Inventory: s.inv, Central: s.central(), Detail: *detail, Estate: s.e}); err != nil {
 		fmt.Fprintln(stderr, "warning:", err)
 	}
 	return exitOK

@@ -1,8 +1,9 @@
 // Package diagram draws an estate as a Mermaid flowchart that GitHub renders
 // in a pull-request comment: the IdP, the central account with the
-// gateway's task role, and each model account with its roles and policies.
-// Past a size where a full drawing stops being readable it summarises each
-// account in one node.
+// gateway's task role, and each model account with its roles and policies
+// and, from the estate's plan, each role's application inference profiles
+// and the guardrail its calls must carry. Past a size where a full drawing
+// stops being readable it summarises each account in one node.
 package diagram
 
 import (
@@ -13,6 +14,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/acme/genai-estate/internal/arn"
+	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/naming"
 	"github.com/acme/genai-estate/internal/review/access"
 )
@@ -45,6 +48,10 @@ type Props struct {
 	Inventory *access.Inventory
 	Central   Central
 	Detail    string
+	// Estate is the plan the config makes, when there is one: it names the
+	// roles' application inference profiles and guardrails, which the
+	// templates hold only as generated ARNs.
+	Estate *estate.Estate
 }
 
 type role struct {
@@ -52,7 +59,29 @@ type role struct {
 	policies      []string
 	useCases      []string // names (or subjects) of the token principals
 	vendors       []string
+	profiles      []profile
+	guardrail     guardrail // zero when calls need none
+	// profilePolicies grant invoke through the profiles; their names hold
+	// a region where other policies hold a provider.
+	profilePolicies []string
 }
+
+// profile is one application inference profile of a role.
+type profile struct{ region, name, model string }
+
+// guardrail is the guardrail a role's invoke statements require, as the
+// bedrock:GuardrailIdentifier value (ARN:version) they condition on.
+type guardrail struct{ region, ident string }
+
+// short is the guardrail's id:version, the ARN's resource without its type.
+func (g guardrail) short() string {
+	a, _ := arn.Parse(g.ident)
+	_, after, _ := strings.Cut(a.Resource, "/")
+	return after
+}
+
+// node is the guardrail's node id: one per account, region and version.
+func (g guardrail) node(account string) string { return id("g", account, g.region, g.short()) }
 
 // Mermaid's defaults, which GitHub keeps: past them a diagram does not render.
 const (
@@ -86,6 +115,11 @@ func Write(w io.Writer, p Props) error {
 
 func render(p Props, roles []*role, accounts []string, names map[string]string, detail string) (string, int) {
 	var b strings.Builder
+	edges := 0
+	edge := func(format string, args ...any) {
+		fmt.Fprintf(&b, format, args...)
+		edges++
+	}
 	b.WriteString("```mermaid\nflowchart LR\n")
 	c := p.Central
 	// The IdP stands outside every account: the central account registers no
@@ -94,7 +128,8 @@ func render(p Props, roles []*role, accounts []string, names map[string]string, 
 	fmt.Fprintf(&b, "  idp([%s])\n", label("IdP "+c.IdP+"<br/>"+c.Issuer))
 	fmt.Fprintf(&b, "  subgraph central[%s]\n", label("Central gateway account · "+c.Account))
 	fmt.Fprintf(&b, "    task[%s]\n", label("ECS task role<br/>"+c.TaskRole))
-	b.WriteString("  end\n  idp -. caller tokens .-> task\n")
+	b.WriteString("  end\n")
+	edge("  idp -. caller tokens .-> task\n")
 	created := map[string]bool{}
 	for _, pr := range p.Inventory.Providers {
 		created[pr.Account] = !pr.Imported
@@ -129,13 +164,14 @@ func render(p Props, roles []*role, accounts []string, names map[string]string, 
 				fmt.Fprintf(&b, "    %s[%s]\n", id("r", a, r.name), label(r.name))
 				for _, pol := range r.policies {
 					fmt.Fprintf(&b, "    %s[/%s/]\n", id("p", a, pol), label(pol))
-					fmt.Fprintf(&b, "    %s --- %s\n", id("r", a, r.name), id("p", a, pol))
+					edge("    %s --- %s\n", id("r", a, r.name), id("p", a, pol))
 				}
 			}
+			regions(&b, a, roles)
 		}
 		b.WriteString("  end\n")
 		if detail != Summary {
-			fmt.Fprintf(&b, "  idp -. same issuer .-> %s\n", id("o", a))
+			edge("  idp -. same issuer .-> %s\n", id("o", a))
 		}
 	}
 	// Edges: the gateway assumes roles with the use cases' tokens; vendors with their external ids.
@@ -149,10 +185,10 @@ func render(p Props, roles []*role, accounts []string, names map[string]string, 
 				}
 			}
 			if n := len(uniq(ucs)); n > 0 {
-				fmt.Fprintf(&b, "  task -->|%s| %s\n", label(fmt.Sprintf("%d use cases", n)), id("a", a))
+				edge("  task -->|%s| %s\n", label(fmt.Sprintf("%d use cases", n)), id("a", a))
 			}
 			for _, v := range uniq(vs) {
-				fmt.Fprintf(&b, "  %s -->|ExternalId| %s\n", id("v", v), id("a", a))
+				edge("  %s -->|ExternalId| %s\n", id("v", v), id("a", a))
 			}
 			continue
 		}
@@ -161,39 +197,90 @@ func render(p Props, roles []*role, accounts []string, names map[string]string, 
 				continue
 			}
 			if len(r.useCases) > 0 {
-				fmt.Fprintf(&b, "  task -->|%s| %s\n", label(strings.Join(r.useCases, ", ")), id("r", a, r.name))
+				edge("  task -->|%s| %s\n", label(strings.Join(r.useCases, ", ")), id("r", a, r.name))
 			}
 			for _, v := range r.vendors {
-				fmt.Fprintf(&b, "  %s -->|ExternalId| %s\n", id("v", v), id("r", a, r.name))
+				edge("  %s -->|ExternalId| %s\n", id("v", v), id("r", a, r.name))
+			}
+			for _, pf := range r.profiles {
+				edge("  %s --> %s\n", id("r", a, r.name), id("f", a, pf.region, pf.name))
+			}
+			if r.guardrail.ident != "" {
+				edge("  %s -->|%s| %s\n", id("r", a, r.name), label("must carry"), r.guardrail.node(a))
 			}
 		}
 	}
 	b.WriteString("```\n")
-	edges := 0
-	for _, l := range strings.Split(b.String(), "\n") {
-		if strings.Contains(l, "--") || strings.Contains(l, ".->") {
-			edges++
-		}
-	}
 	return b.String(), edges
 }
 
+// regions draws, in one subgraph per region of the account, its roles'
+// application inference profiles and one node per guardrail version they
+// must carry (roles sharing a guardrail share its node).
+func regions(b *strings.Builder, a string, roles []*role) {
+	profiles := map[string][]profile{}
+	guards := map[string][]guardrail{}
+	for _, r := range roles {
+		if r.account != a {
+			continue
+		}
+		for _, pf := range r.profiles {
+			profiles[pf.region] = append(profiles[pf.region], pf)
+		}
+		if r.guardrail.ident != "" {
+			guards[r.guardrail.region] = append(guards[r.guardrail.region], r.guardrail)
+		}
+	}
+	for _, region := range uniq(append(slices.Collect(maps.Keys(profiles)), slices.Collect(maps.Keys(guards))...)) {
+		fmt.Fprintf(b, "    subgraph %s[%s]\n", id("rg", a, region), label(region))
+		for _, pf := range profiles[region] {
+			fmt.Fprintf(b, "      %s([%s])\n", id("f", a, pf.region, pf.name), label(pf.name+"<br/>"+pf.model))
+		}
+		gs := guards[region]
+		slices.SortFunc(gs, func(x, y guardrail) int { return strings.Compare(x.ident, y.ident) })
+		for _, g := range slices.Compact(gs) {
+			fmt.Fprintf(b, "      %s{{%s}}\n", g.node(a), label("Guardrail "+g.short()))
+		}
+		b.WriteString("    end\n")
+	}
+}
+
 func summarise(b *strings.Builder, a string, roles []*role, provider string) {
-	n, pols := 0, 0
-	providers := map[string]bool{}
+	n, pols, profiles := 0, 0, 0
+	providers, guards := map[string]bool{}, map[string]bool{}
 	for _, r := range roles {
 		if r.account != a {
 			continue
 		}
 		n++
 		pols += len(r.policies)
+		profiles += len(r.profiles)
+		if r.guardrail.ident != "" {
+			guards[r.guardrail.ident] = true
+		}
 		for _, pol := range r.policies {
-			if pn, err := naming.ParsePolicy(pol); err == nil {
+			// A profile policy's provider field is its region; its
+			// profiles name the providers.
+			if pn, err := naming.ParsePolicy(pol); err == nil && !slices.Contains(r.profilePolicies, pol) {
+				providers[pn.Provider] = true
+			}
+		}
+		for _, pf := range r.profiles {
+			if pn, err := naming.ParseAppProfile(pf.name); err == nil {
 				providers[pn.Provider] = true
 			}
 		}
 	}
 	text := fmt.Sprintf("%s<br/>%d roles · %d policies", provider, n, pols)
+	if profiles > 0 {
+		text += fmt.Sprintf(" · %d profiles", profiles)
+	}
+	if g := len(guards); g > 0 {
+		text += fmt.Sprintf(" · %d guardrail", g)
+		if g > 1 {
+			text += "s"
+		}
+	}
 	if len(providers) > 0 {
 		text += "<br/>" + strings.Join(slices.Sorted(maps.Keys(providers)), ", ")
 	}
@@ -238,6 +325,9 @@ func collect(p Props) ([]*role, []string, map[string]string) {
 			}
 		}
 	}
+	if p.Estate != nil {
+		governance(p.Estate, byKey)
+	}
 	var roles []*role
 	var accounts []string
 	for _, k := range slices.Sorted(maps.Keys(byKey)) {
@@ -259,4 +349,43 @@ func id(parts ...string) string {
 // label quotes text for Mermaid; a double quote would end the label.
 func label(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, "#quot;") + `"`
+}
+
+// governance adds the plan's application inference profiles and guardrails
+// to the roles drawn. The guardrail is read from the roles' policies, the
+// bedrock:GuardrailIdentifier their invoke statements require, so the
+// drawing shows what IAM enforces.
+func governance(e *estate.Estate, byKey map[string]*role) {
+	for _, a := range e.Accounts {
+		docs := map[*estate.Role][]*estate.Policy{}
+		for _, set := range a.Profiles {
+			for _, pr := range set.Roles {
+				docs[pr.Role] = append(docs[pr.Role], pr.Policies...)
+				if r := byKey[a.Account+"/"+pr.Role.Name.String()]; r != nil {
+					for _, pol := range pr.Policies {
+						r.profilePolicies = append(r.profilePolicies, pol.Name.String())
+					}
+					for _, pf := range pr.Profiles {
+						r.profiles = append(r.profiles, profile{region: set.Region, name: pf.Name.String(), model: pf.Model})
+					}
+				}
+			}
+		}
+		for _, er := range a.Roles {
+			r := byKey[a.Account+"/"+er.Name.String()]
+			if r == nil {
+				continue
+			}
+			for _, pol := range append(slices.Clone(er.Policies), docs[er]...) {
+				for _, st := range pol.Document.Statement {
+					for _, ident := range st.Condition["StringEquals"]["bedrock:GuardrailIdentifier"] {
+						if st.Effect == "Allow" {
+							g, _ := arn.Parse(ident)
+							r.guardrail = guardrail{region: g.Region, ident: ident}
+						}
+					}
+				}
+			}
+		}
+	}
 }
