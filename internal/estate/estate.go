@@ -91,6 +91,7 @@ type Role struct {
 	Subjects    []string // token sub values allowed to assume it, sorted
 	Members     []string // for a group: its use cases, sorted
 	Trust       iampolicy.Document
+	trustShape  docShape // Trust's JSON, measured for the template estimate
 	Policies    []*Policy
 	// Grants maps each region to the model ids granted there, sorted.
 	Grants map[string][]string
@@ -103,6 +104,7 @@ type Role struct {
 type Policy struct {
 	Name     naming.Policy
 	Document iampolicy.Document
+	shape    docShape // Document's JSON, measured when planned; zero if not
 }
 
 // Stack returns the stack name of a shard of the account.
@@ -261,7 +263,9 @@ func planRole(c *config.Config, rep *config.Reporter, a *Account, lim config.Lim
 		r.Trust = vendorTrust(a, sp.vendor)
 		r.Vendor = sp.vendor.Name
 	}
-	if n := r.Trust.Size(); n > lim.TrustPolicyChars {
+	trustDoc := size(r.Trust)
+	r.trustShape = trustDoc.shape
+	if n := trustDoc.chars; n > lim.TrustPolicyChars {
 		fix := "raise the trust policy quota (up to 4096) and set limits.trustPolicyChars, or split the group"
 		if lim.TrustPolicyChars >= 4096 {
 			fix = "split the group into smaller groups, or use fewer subjects per use case"

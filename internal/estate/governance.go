@@ -190,10 +190,7 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 			}
 			part := 0
 			for len(units) > 0 {
-				n := 0
-				for n < len(units) && docOf(units[:n+1]).Size() <= MaxManagedPolicyChars {
-					n++
-				}
+				n, doc := fit(units, docOf)
 				if n == 0 {
 					rep.Add(r.Path+".access", "grant this inference profile from fewer regions", "the grant of %s alone is over IAM's managed policy size of %d characters", units[0].profile, MaxManagedPolicyChars)
 					break
@@ -207,7 +204,7 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 				if err := name.Validate(); errors.As(err, &le) {
 					rep.Add(r.Path+".name", fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
 				}
-				pr.Policies = append(pr.Policies, &Policy{Name: name, Document: docOf(units[:n])})
+				pr.Policies = append(pr.Policies, &Policy{Name: name, Document: doc.Document, shape: doc.shape})
 				units = units[n:]
 			}
 			extra[r] += len(pr.Policies)

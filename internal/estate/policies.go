@@ -51,7 +51,7 @@ func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layou
 		units := mergeProfiles(byProvider[provider])
 		part := 0
 		for len(units) > 0 {
-			n := fit(units, g)
+			n, doc := fit(units, func(us []unit) iampolicy.Document { return document(us, g) })
 			if n == 0 {
 				rep.Add(r.Path+".access", "grant this inference profile from fewer regions", "the grant of %s alone is over IAM's managed policy size of %d characters", units[0].profile, MaxManagedPolicyChars)
 				return out
@@ -67,7 +67,7 @@ func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layou
 			} else if err != nil {
 				rep.Add(r.Path+".access", "give the model's catalog entry a provider of letters and digits", "%s: %s", r.Name.Subject, err)
 			}
-			out = append(out, &Policy{Name: name, Document: document(units[:n], g)})
+			out = append(out, &Policy{Name: name, Document: doc.Document, shape: doc.shape})
 			units = units[n:]
 		}
 	}
@@ -132,13 +132,28 @@ func mergeProfiles(us []unit) []unit {
 	return out
 }
 
-// fit is how many leading units fit in one managed policy.
-func fit(us []unit, g *Guard) int {
-	n := 0
-	for n < len(us) && document(us[:n+1], g).Size() <= MaxManagedPolicyChars {
-		n++
+// fit is how many leading units fit in one managed policy, and the policy
+// of those. A document only grows with more units, so the longest prefix
+// that fits is found by bisection, usually at the first try (all of them).
+func fit(us []unit, docOf func([]unit) iampolicy.Document) (int, sizedDoc) {
+	try := func(n int) (sizedDoc, bool) {
+		d := size(docOf(us[:n]))
+		return d, d.chars <= MaxManagedPolicyChars
 	}
-	return n
+	if d, ok := try(len(us)); ok {
+		return len(us), d
+	}
+	lo, hi := 0, len(us) // us[:lo] fits (or lo is 0), us[:hi] does not
+	var best sizedDoc
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if d, ok := try(mid); ok {
+			lo, best = mid, d
+		} else {
+			hi = mid
+		}
+	}
+	return lo, best
 }
 
 // document grants the units; g, when set, adds the guardrail and perimeter.

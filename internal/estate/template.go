@@ -160,6 +160,11 @@ func (a *Account) ShardTemplate(c *config.Config, shard int) *Template {
 // render adds the role's resources and output to t; extra are more tags
 // (the app's, for a size estimate).
 func (r *Role) render(t *Template, dependsOn string, extra []Tag) {
+	r.renderAs(t, dependsOn, extra, r.Trust.Value(), func(p *Policy) any { return p.Document.Value() })
+}
+
+// renderAs renders with trust and doc(p) standing for the policy documents.
+func (r *Role) renderAs(t *Template, dependsOn string, extra []Tag, trust any, doc func(*Policy) any) {
 	tags := []map[string]string{
 		{"Key": naming.TagUseCase, "Value": r.Name.Subject},
 		{"Key": naming.TagRoleKind, "Value": r.Kind},
@@ -173,7 +178,7 @@ func (r *Role) render(t *Template, dependsOn string, extra []Tag) {
 		"Properties": map[string]any{
 			"RoleName":                 r.Name.String(),
 			"Description":              r.Description,
-			"AssumeRolePolicyDocument": r.Trust.Value(), // sorted keys, as CDK wrote them before
+			"AssumeRolePolicyDocument": trust, // sorted keys, as CDK wrote them before
 			"MaxSessionDuration":       3600,
 			"Tags":                     tags,
 		},
@@ -189,7 +194,7 @@ func (r *Role) render(t *Template, dependsOn string, extra []Tag) {
 			"Properties": map[string]any{
 				"ManagedPolicyName": p.Name.String(),
 				"Description":       "Bedrock models of " + r.Name.Subject + " from " + p.Name.Provider,
-				"PolicyDocument":    p.Document.Value(),
+				"PolicyDocument":    doc(p),
 				"Roles":             []any{map[string]string{"Ref": id}},
 			},
 		})
@@ -202,31 +207,33 @@ func (r *Role) render(t *Template, dependsOn string, extra []Tag) {
 
 // templateBytes estimates what a role adds to its stack's template as CDK
 // writes it (JSON indented by one space): its resources, with the app's tags
-// on the role and CDK's path metadata on each, and its output.
+// on the role and CDK's path metadata on each, and its output. It sizes the
+// values render builds without encoding them (size.go).
 func (r *Role) templateBytes(a *Account, tags []Tag, stack string) int {
 	t := &Template{}
-	r.render(t, a.ProviderID(), tags)
+	trust := r.trustShape
+	if trust == (docShape{}) {
+		trust = measure(r.Trust)
+	}
+	r.renderAs(t, a.ProviderID(), tags, trust, func(p *Policy) any {
+		if p.shape == (docShape{}) {
+			return measure(p.Document)
+		}
+		return p.shape
+	})
 	n := 0
 	for _, m := range t.Resources {
 		res := m.value.(map[string]any)
 		res["Metadata"] = map[string]string{"aws:cdk:path": stack + "/Roles/" + m.key}
-		n += entryBytes(m.key, res)
+		n += entrySize(m.key, res)
 	}
 	for _, m := range t.Outputs {
-		n += entryBytes(m.key, m.value)
+		n += entrySize(m.key, m.value)
 	}
 	return n
 }
 
-// entryBytes is the size of `"key": value,` at depth 2 of an indented template.
-func entryBytes(key string, v any) int {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("  ", " ")
-	if err := enc.Encode(v); err != nil {
-		panic(err)
-	}
-	k, _ := json.Marshal(key)
-	return 2 + len(k) + 2 + b.Len() + 1 // indent, key, ": ", value and newline, comma
+// entrySize is the size of `"key": value,` at depth 2 of an indented template.
+func entrySize(key string, v any) int {
+	return 2 + stringSize(key) + 2 + indentedSize(v, 0) + 1 + 1 // indent, key, ": ", value, newline, comma
 }

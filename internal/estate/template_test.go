@@ -1,6 +1,9 @@
 package estate
 
 import (
+	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -8,6 +11,7 @@ import (
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/fixture"
+	"github.com/acme/genai-estate/internal/iampolicy"
 )
 
 // The ids CDK gave the construct tree the rendering replaced (golden templates).
@@ -85,4 +89,84 @@ func TestEmptyShardsSkipped(t *testing.T) {
 	require.NoError(t, err)
 	a = e.Accounts[0]
 	assert.Equal(t, []int{a.Roles[0].Shard}, a.UsedShards())
+}
+
+// The arithmetic size of a role's entries equals what the encoder writes,
+// for the example estate, wide policies, groups, vendors and strings that
+// JSON escapes.
+func TestTemplateBytesExact(t *testing.T) {
+	var estates []*Estate
+	for _, data := range [][]byte{
+		fixture.Wide(3, 26, 7, ""),
+		fixture.Large(3, 30),
+		[]byte(strings.Replace(string(fixture.Wide(2, 3, 2, "")), "access:", "description: \"quote \\\" back\\\\slash <tag> & é\"\n    access:", 1)),
+	} {
+		c, err := config.Parse("estate.yaml", data)
+		require.NoError(t, err)
+		e, err := Build(c)
+		require.NoError(t, err)
+		estates = append(estates, e)
+	}
+	example, err := config.Load("../../config/usecases.yaml")
+	require.NoError(t, err)
+	e, err := Build(example)
+	require.NoError(t, err)
+	estates = append(estates, e)
+	roles := 0
+	for _, e := range estates {
+		for _, a := range e.Accounts {
+			stack := a.Stack(e.Config.Org, e.Config.Layer, 49)
+			for _, r := range a.Roles {
+				roles++
+				assert.Equal(t, encodedBytes(r, a, e.Tags, stack), r.templateBytes(a, e.Tags, stack), "%s", r.Name)
+			}
+		}
+	}
+	assert.Greater(t, roles, 40)
+}
+
+// encodedBytes is templateBytes by rendering each entry with the encoder.
+func encodedBytes(r *Role, a *Account, tags []Tag, stack string) int {
+	t := &Template{}
+	r.render(t, a.ProviderID(), tags)
+	entry := func(key string, v any) int {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("  ", " ")
+		if err := enc.Encode(v); err != nil {
+			panic(err)
+		}
+		k, _ := json.Marshal(key)
+		return 2 + len(k) + 2 + b.Len() + 1
+	}
+	n := 0
+	for _, m := range t.Resources {
+		res := m.value.(map[string]any)
+		res["Metadata"] = map[string]string{"aws:cdk:path": stack + "/Roles/" + m.key}
+		n += entry(m.key, res)
+	}
+	for _, m := range t.Outputs {
+		n += entry(m.key, m.value)
+	}
+	return n
+}
+
+// iamChars, from JSON already marshalled, counts as Document.Size does.
+func TestIAMChars(t *testing.T) {
+	c, err := config.Parse("wide.yaml", fixture.Wide(2, 26, 7, ""))
+	require.NoError(t, err)
+	e, err := Build(c)
+	require.NoError(t, err)
+	docs := []iampolicy.Document{iampolicy.New(iampolicy.Statement{Sid: "A", Effect: "Allow", Action: []string{"a b\u00a0c\u2028"}})}
+	for _, r := range e.Accounts[0].Roles {
+		docs = append(docs, r.Trust)
+		for _, p := range r.Policies {
+			docs = append(docs, p.Document)
+		}
+	}
+	for _, d := range docs {
+		assert.Equal(t, d.Size(), size(d).chars)
+	}
+	assert.Greater(t, len(docs), 6)
 }
