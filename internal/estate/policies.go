@@ -35,42 +35,88 @@ func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layou
 		return nil // every grant goes through the role's application profiles
 	}
 	g := guard(c, a, r, roleGuardrail(c, r.Kind, r.Name.Subject))
-	byProvider := map[string][]unit{}
-	for region, models := range r.Grants {
-		for _, id := range models {
-			m, _ := c.Catalog.Lookup(id)
-			key := m.Provider
-			if layout == config.MultiModel {
-				key = "MultiModel"
-			}
-			byProvider[key] = append(byProvider[key], grantUnit(a, region, id, m.InferenceProfile != nil, c))
+	var out []*Policy
+	part, provider := 0, ""
+	for _, pp := range a.policyParts(c, r.Grants, layout, g) {
+		if pp.failed != "" {
+			rep.Add(r.Path+".access", "grant this inference profile from fewer regions", "the grant of %s alone is over IAM's managed policy size of %d characters", pp.failed, MaxManagedPolicyChars)
+			return out
+		}
+		if pp.provider != provider {
+			part, provider = 0, pp.provider
+		}
+		part++
+		name := naming.Policy{Org: c.Org, Layer: c.Layer, Subject: r.Name.Subject, Provider: provider, PermissionType: "Invoke"}
+		if part > 1 {
+			name.Part = part
+		}
+		var le *naming.LengthError
+		if err := name.Validate(); errors.As(err, &le) {
+			rep.Add(r.Path+".name", fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
+		} else if err != nil {
+			rep.Add(r.Path+".access", "give the model's catalog entry a provider of letters and digits", "%s: %s", r.Name.Subject, err)
+		}
+		out = append(out, &Policy{Name: name, Document: pp.doc.Document, shape: pp.doc.shape})
+	}
+	return out
+}
+
+// policyPart is one managed policy's document, or (failed set) the profile
+// whose grant alone is over the size limit, which ends the list.
+type policyPart struct {
+	provider string
+	doc      sizedDoc
+	failed   string
+}
+
+// policyParts are the documents for these grants in the account. Roles with
+// the same grants and guard get the same documents, so they are built and
+// measured once per account; the roles share them, read-only.
+func (a *Account) policyParts(c *config.Config, grants map[string][]string, layout string, g *Guard) []policyPart {
+	var key strings.Builder
+	key.WriteString(layout)
+	if g != nil {
+		fmt.Fprintf(&key, "\x00%s\x00%s\x00%t", g.GuardrailID, g.GuardrailArn, g.Perimeter != nil)
+	}
+	for _, region := range slices.Sorted(maps.Keys(grants)) {
+		key.WriteString("\x00" + region)
+		for _, m := range grants[region] {
+			key.WriteString("\x01" + m)
 		}
 	}
-	var out []*Policy
+	if parts, ok := a.docs[key.String()]; ok {
+		return parts
+	}
+	byProvider := map[string][]unit{}
+	for region, models := range grants {
+		for _, id := range models {
+			m, _ := c.Catalog.Lookup(id)
+			k := m.Provider
+			if layout == config.MultiModel {
+				k = "MultiModel"
+			}
+			byProvider[k] = append(byProvider[k], grantUnit(a, region, id, m.InferenceProfile != nil, c))
+		}
+	}
+	var out []policyPart
+	docOf := func(us []unit) iampolicy.Document { return document(us, g) }
+providers:
 	for _, provider := range slices.Sorted(maps.Keys(byProvider)) {
 		units := mergeProfiles(byProvider[provider])
-		part := 0
 		for len(units) > 0 {
-			n, doc := fit(units, func(us []unit) iampolicy.Document { return document(us, g) })
+			n, doc := fit(units, docOf)
 			if n == 0 {
-				rep.Add(r.Path+".access", "grant this inference profile from fewer regions", "the grant of %s alone is over IAM's managed policy size of %d characters", units[0].profile, MaxManagedPolicyChars)
-				return out
+				out = append(out, policyPart{provider: provider, failed: units[0].profile})
+				break providers
 			}
-			part++
-			name := naming.Policy{Org: c.Org, Layer: c.Layer, Subject: r.Name.Subject, Provider: provider, PermissionType: "Invoke"}
-			if part > 1 {
-				name.Part = part
-			}
-			var le *naming.LengthError
-			if err := name.Validate(); errors.As(err, &le) {
-				rep.Add(r.Path+".name", fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
-			} else if err != nil {
-				rep.Add(r.Path+".access", "give the model's catalog entry a provider of letters and digits", "%s: %s", r.Name.Subject, err)
-			}
-			out = append(out, &Policy{Name: name, Document: doc.Document, shape: doc.shape})
+			out = append(out, policyPart{provider: provider, doc: doc})
 			units = units[n:]
 		}
 	}
+	if a.docs == nil {
+		a.docs = map[string][]policyPart{}
+	}
+	a.docs[key.String()] = out
 	return out
 }
 
