@@ -1,10 +1,6 @@
 package estate
 
 import (
-	"bytes"
-	"encoding/json"
-	"strconv"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -71,7 +67,7 @@ func shapeOf(b []byte) shape {
 
 // at is the indented size of the value starting at depth d.
 func (s shape) at(d int) int {
-	return s.bytes + s.colons + s.breaks*(1+entryPrefix+d*entryIndent) + s.depthSum*entryIndent
+	return s.bytes + s.colons + s.breaks*lineBreak(d) + s.depthSum*entryIndent
 }
 
 // docShape stands for a policy document in the values sized below.
@@ -104,73 +100,32 @@ func iamChars(b []byte) int {
 	return n
 }
 
-// indentedSize is the length of v encoded as the template encoder does
-// (no HTML escaping, prefix and indent as above) when it starts at depth d.
-func indentedSize(v any, d int) int {
-	brk := 1 + entryPrefix + (d+1)*entryIndent // a member's line break
-	end := 1 + entryPrefix + d*entryIndent     // the closing line break
-	switch v := v.(type) {
-	case string:
-		return stringSize(v)
-	case int:
-		return len(strconv.Itoa(v))
-	case docShape:
-		return shape(v).at(d)
-	case map[string]any:
-		if len(v) == 0 {
-			return 2
-		}
-		n := 2 + end + (len(v) - 1)
-		for k, x := range v {
-			n += brk + stringSize(k) + 2 + indentedSize(x, d+1)
-		}
-		return n
-	case map[string]string:
-		if len(v) == 0 {
-			return 2
-		}
-		n := 2 + end + (len(v) - 1)
-		for k, x := range v {
-			n += brk + stringSize(k) + 2 + stringSize(x)
-		}
-		return n
-	case []map[string]string:
-		if len(v) == 0 {
-			return 2
-		}
-		n := 2 + end + (len(v) - 1)
-		for _, x := range v {
-			n += brk + indentedSize(x, d+1)
-		}
-		return n
-	case []string:
-		if len(v) == 0 {
-			return 2
-		}
-		n := 2 + end + (len(v) - 1)
-		for _, x := range v {
-			n += brk + stringSize(x)
-		}
-		return n
-	case []any:
-		if len(v) == 0 {
-			return 2
-		}
-		n := 2 + end + (len(v) - 1)
-		for _, x := range v {
-			n += brk + indentedSize(x, d+1)
-		}
-		return n
+// object is the indented size of a JSON object (or array) at depth d whose
+// members (or elements), without their line breaks, have these sizes.
+func object(d int, members ...int) int {
+	if len(members) == 0 {
+		return 2
 	}
-	// Not a type render builds: measure it the slow way.
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent(strings.Repeat(" ", entryPrefix+d*entryIndent), strings.Repeat(" ", entryIndent))
-	if err := enc.Encode(v); err != nil {
-		panic(err)
+	n := 2 + lineBreak(d) + len(members) - 1 // braces, the closing break, commas
+	for _, m := range members {
+		n += lineBreak(d+1) + m
 	}
-	return b.Len() - 1 // without the encoder's newline
+	return n
+}
+
+// field is the size of `"key": value` given the value's size.
+func field(key string, value int) int { return stringSize(key) + 2 + value }
+
+// lineBreak is a line break and the indentation of depth d.
+func lineBreak(d int) int { return 1 + entryPrefix + d*entryIndent }
+
+// strSize is the size of the concatenation of parts as a JSON string.
+func strSize(parts ...string) int {
+	n := 2
+	for _, p := range parts {
+		n += stringSize(p) - 2
+	}
+	return n
 }
 
 // stringSize is the length of s as a JSON string without HTML escaping.

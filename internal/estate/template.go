@@ -160,11 +160,6 @@ func (a *Account) ShardTemplate(c *config.Config, shard int) *Template {
 // render adds the role's resources and output to t; extra are more tags
 // (the app's, for a size estimate).
 func (r *Role) render(t *Template, dependsOn string, extra []Tag) {
-	r.renderAs(t, dependsOn, extra, r.Trust.Value(), func(p *Policy) any { return p.Document.Value() })
-}
-
-// renderAs renders with trust and doc(p) standing for the policy documents.
-func (r *Role) renderAs(t *Template, dependsOn string, extra []Tag, trust any, doc func(*Policy) any) {
 	tags := []map[string]string{
 		{"Key": naming.TagUseCase, "Value": r.Name.Subject},
 		{"Key": naming.TagRoleKind, "Value": r.Kind},
@@ -178,7 +173,7 @@ func (r *Role) renderAs(t *Template, dependsOn string, extra []Tag, trust any, d
 		"Properties": map[string]any{
 			"RoleName":                 r.Name.String(),
 			"Description":              r.Description,
-			"AssumeRolePolicyDocument": trust, // sorted keys, as CDK wrote them before
+			"AssumeRolePolicyDocument": r.Trust.Value(), // sorted keys, as CDK wrote them before
 			"MaxSessionDuration":       3600,
 			"Tags":                     tags,
 		},
@@ -194,7 +189,7 @@ func (r *Role) renderAs(t *Template, dependsOn string, extra []Tag, trust any, d
 			"Properties": map[string]any{
 				"ManagedPolicyName": p.Name.String(),
 				"Description":       "Bedrock models of " + r.Name.Subject + " from " + p.Name.Provider,
-				"PolicyDocument":    doc(p),
+				"PolicyDocument":    p.Document.Value(),
 				"Roles":             []any{map[string]string{"Ref": id}},
 			},
 		})
@@ -207,33 +202,56 @@ func (r *Role) renderAs(t *Template, dependsOn string, extra []Tag, trust any, d
 
 // templateBytes estimates what a role adds to its stack's template as CDK
 // writes it (JSON indented by one space): its resources, with the app's tags
-// on the role and CDK's path metadata on each, and its output. It sizes the
-// values render builds without encoding them (size.go).
+// on the role and CDK's path metadata on each, and its output. It adds up the
+// sizes of what render writes, member by member, without building or
+// encoding it (size.go); TestTemplateBytesExact holds the two together.
 func (r *Role) templateBytes(a *Account, tags []Tag, stack string) int {
-	t := &Template{}
 	trust := r.trustShape
 	if trust == (docShape{}) {
 		trust = measure(r.Trust)
 	}
-	r.renderAs(t, a.ProviderID(), tags, trust, func(p *Policy) any {
-		if p.shape == (docShape{}) {
-			return measure(p.Document)
+	id, subject := r.RoleID(), r.Name.Subject
+	metadata := func(key string) int {
+		return field("Metadata", object(1, field("aws:cdk:path", strSize(stack, "/Roles/", key))))
+	}
+	tag := func(k, v string) int { return object(3, field("Key", strSize(k)), field("Value", strSize(v))) }
+	tagSizes := make([]int, 0, 3+len(tags))
+	tagSizes = append(tagSizes, tag(naming.TagUseCase, subject), tag(naming.TagRoleKind, r.Kind), tag(naming.TagTrustPolicy, r.TrustName.String()))
+	for _, t := range tags {
+		tagSizes = append(tagSizes, tag(t.Key, t.Value))
+	}
+	n := entrySize(id, object(0,
+		field("Type", strSize("AWS::IAM::Role")),
+		field("Properties", object(1,
+			field("RoleName", strSize(r.Name.String())),
+			field("Description", strSize(r.Description)),
+			field("AssumeRolePolicyDocument", shape(trust).at(2)),
+			field("MaxSessionDuration", len("3600")),
+			field("Tags", object(2, tagSizes...)))),
+		field("DependsOn", object(1, strSize(a.ProviderID()))),
+		metadata(id)))
+	for _, p := range r.Policies {
+		doc := p.shape
+		if doc == (docShape{}) {
+			doc = measure(p.Document)
 		}
-		return p.shape
-	})
-	n := 0
-	for _, m := range t.Resources {
-		res := m.value.(map[string]any)
-		res["Metadata"] = map[string]string{"aws:cdk:path": stack + "/Roles/" + m.key}
-		n += entrySize(m.key, res)
+		pid := r.PolicyID(p)
+		n += entrySize(pid, object(0,
+			field("Type", strSize("AWS::IAM::ManagedPolicy")),
+			field("Properties", object(1,
+				field("ManagedPolicyName", strSize(p.Name.String())),
+				field("Description", strSize("Bedrock models of ", subject, " from ", p.Name.Provider)),
+				field("PolicyDocument", shape(doc).at(2)),
+				field("Roles", object(2, object(3, field("Ref", strSize(id))))))),
+			metadata(pid)))
 	}
-	for _, m := range t.Outputs {
-		n += entrySize(m.key, m.value)
-	}
-	return n
+	return n + entrySize(r.OutputID(), object(0,
+		field("Description", strSize("ARN of ", r.Name.String())),
+		field("Value", object(1, field("Fn::GetAtt", object(2, strSize(id), strSize("Arn")))))))
 }
 
-// entrySize is the size of `"key": value,` at depth 2 of an indented template.
-func entrySize(key string, v any) int {
-	return 2 + stringSize(key) + 2 + indentedSize(v, 0) + 1 + 1 // indent, key, ": ", value, newline, comma
+// entrySize is the size of `"key": value,` at depth 2 of an indented
+// template, given the value's size.
+func entrySize(key string, value int) int {
+	return 2 + strSize(key) + 2 + value + 1 + 1 // indent, key, ": ", value, newline, comma
 }
