@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -32,7 +31,7 @@ func LogicalID(path ...string) string {
 		}
 	}
 	if len(parts) == 1 {
-		if id := nonAlnum.ReplaceAllString(parts[0], ""); len(id) <= 255 {
+		if id := alnum(parts[0]); len(id) <= 255 {
 			return id
 		}
 	}
@@ -49,11 +48,21 @@ func LogicalID(path ...string) string {
 			human = append(human, p)
 		}
 	}
-	h := nonAlnum.ReplaceAllString(strings.Join(human, ""), "")
+	h := alnum(strings.Join(human, ""))
 	return h[:min(len(h), 240)] + strings.ToUpper(hex.EncodeToString(sum[:])[:8])
 }
 
-var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]`)
+// alnum keeps the ASCII letters and digits of s: what the regexp it
+// replaced kept, at a fraction of the cost (LogicalID runs several times per role).
+func alnum(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
 
 // Template is a template fragment whose sections keep insertion order, so
 // CDK creates (and writes) the resources in the order they were planned.
