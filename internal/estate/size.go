@@ -92,10 +92,15 @@ func size(d iampolicy.Document) sizedDoc {
 // whitespace), from JSON already marshalled; TestIAMChars holds them equal.
 func iamChars(b []byte) int {
 	n := 0
-	for _, r := range string(b) {
+	for i := 0; i < len(b); {
+		r, w := rune(b[i]), 1
+		if r >= utf8.RuneSelf {
+			r, w = utf8.DecodeRune(b[i:])
+		}
 		if !unicode.IsSpace(r) {
 			n++
 		}
+		i += w
 	}
 	return n
 }
