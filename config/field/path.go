@@ -3,15 +3,21 @@
 // strings, so a misspelt step cannot silently attach an error to the parent.
 package field
 
-import "strconv"
+import (
+	"strconv"
+	"unsafe"
+)
 
 // Path is one step from the root; nil is the root itself.
 type Path struct {
 	parent *Path
 	name   string // a field name or a map key; empty for a list index
-	// s is the rendered path, built once with the step: the loader looks
-	// every decoded value up by it.
-	s string
+	index  int    // a list index
+	isList bool   // the step is a list index
+	// len is the rendered path's length. The path is rendered on demand, in
+	// one allocation: walks over a large config make far more steps than
+	// they render (20,000 use cases made a third of validate's garbage).
+	len int
 }
 
 // NewPath starts a path at a top-level field.
@@ -21,23 +27,43 @@ func NewPath(name string, more ...string) *Path {
 
 // Child descends into a field (or several, in order).
 func (p *Path) Child(name string, more ...string) *Path {
-	c := &Path{parent: p, name: name, s: join(p.String(), name)}
+	c := p.child(name)
 	for _, m := range more {
-		c = &Path{parent: c, name: m, s: join(c.s, m)}
+		c = c.child(m)
 	}
 	return c
 }
 
-func join(parent, name string) string {
-	if parent == "" {
-		return name
+func (p *Path) child(name string) *Path {
+	n := len(name)
+	if p != nil && p.len > 0 {
+		n += p.len + 1 // "."
 	}
-	return parent + "." + name
+	return &Path{parent: p, name: name, len: n}
 }
 
 // Index descends into a list element.
 func (p *Path) Index(i int) *Path {
-	return &Path{parent: p, s: p.String() + "[" + strconv.Itoa(i) + "]"}
+	return &Path{parent: p, index: i, isList: true, len: p.Len() + 2 + digits(i)}
+}
+
+// Len is the length of String().
+func (p *Path) Len() int {
+	if p == nil {
+		return 0
+	}
+	return p.len
+}
+
+func digits(i int) int {
+	n := 1
+	if i < 0 {
+		n, i = 2, -i
+	}
+	for ; i >= 10; i /= 10 {
+		n++
+	}
+	return n
 }
 
 // Key descends into a map entry; keys are written like fields (tags.team).
@@ -54,8 +80,24 @@ func (p *Path) Parent() *Path {
 // String renders the path as the config's messages and position table use
 // it, e.g. useCases[2].access[0].models[1].
 func (p *Path) String() string {
-	if p == nil {
+	if p == nil || p.len == 0 {
 		return ""
 	}
-	return p.s
+	b := make([]byte, p.len)
+	for q := p; q != nil; q = q.parent {
+		end := q.len
+		if q.isList {
+			var tmp [20]byte
+			d := strconv.AppendInt(tmp[:0], int64(q.index), 10)
+			b[end-1] = ']'
+			copy(b[end-1-len(d):end-1], d)
+			b[end-2-len(d)] = '['
+			continue
+		}
+		copy(b[end-len(q.name):end], q.name)
+		if q.parent != nil && q.parent.len > 0 {
+			b[end-len(q.name)-1] = '.'
+		}
+	}
+	return unsafe.String(&b[0], len(b)) // b is not written again, as in strings.Builder
 }
