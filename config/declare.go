@@ -122,7 +122,8 @@ func (c *Config) present(path *field.Path, v reflect.Value) bool {
 	if c.Pos == nil {
 		return !v.IsZero()
 	}
-	p, ok := c.Pos[path.String()]
+	var buf [128]byte // rendered without allocating, for every declared field
+	p, ok := c.Pos[string(path.AppendTo(buf[:0]))]
 	return ok && p.Tag != "!!null"
 }
 

@@ -83,7 +83,16 @@ func (p *Path) String() string {
 	if p == nil || p.len == 0 {
 		return ""
 	}
-	b := make([]byte, p.len)
+	b := p.AppendTo(make([]byte, 0, p.len))
+	return unsafe.String(&b[0], len(b)) // b is not written again, as in strings.Builder
+}
+
+// AppendTo appends the rendered path to dst: a map lookup by
+// string(p.AppendTo(buf[:0])) renders without allocating.
+func (p *Path) AppendTo(dst []byte) []byte {
+	start := len(dst)
+	dst = append(dst, make([]byte, p.Len())...)
+	b := dst[start:]
 	for q := p; q != nil; q = q.parent {
 		end := q.len
 		if q.isList {
@@ -99,5 +108,5 @@ func (p *Path) String() string {
 			b[end-len(q.name)-1] = '.'
 		}
 	}
-	return unsafe.String(&b[0], len(b)) // b is not written again, as in strings.Builder
+	return dst
 }

@@ -23,5 +23,8 @@ func TestPathString(t *testing.T) {
 		if got := tc.p.String(); got != tc.want || tc.p.Len() != len(tc.want) {
 			t.Errorf("got %q (length %d), want %q", got, tc.p.Len(), tc.want)
 		}
+		if got := string(tc.p.AppendTo([]byte("x"))); got != "x"+tc.want {
+			t.Errorf("AppendTo: got %q, want %q", got, "x"+tc.want)
+		}
 	}
 }
