@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/review/assembly"
 )
 
 // Stack names that only the app knows otherwise; the stacks package uses these.
@@ -184,70 +184,25 @@ func FromAssembly(dir string) ([]Stack, error) {
 	return out, nil
 }
 
-type manifest struct {
-	Artifacts map[string]struct {
-		Type         string   `json:"type"`
-		Environment  string   `json:"environment"`
-		Dependencies []string `json:"dependencies"`
-		Properties   struct {
-			TemplateFile  string `json:"templateFile"`
-			StackName     string `json:"stackName"`
-			DirectoryName string `json:"directoryName"`
-		} `json:"properties"`
-	} `json:"artifacts"`
-}
-
 func readAssembly(dir string, out *[]Stack) error {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	arts, err := assembly.Artifacts(dir)
 	if err != nil {
-		return fmt.Errorf("%s is not a cloud assembly: %w (run `npx cdk synth` to create it)", dir, err)
+		return err
 	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
-	}
-	names := map[string]string{} // artifact id -> stack name
-	for id, a := range m.Artifacts {
-		if a.Type == "aws:cloudformation:stack" {
-			names[id] = a.Properties.StackName
-			if names[id] == "" {
-				names[id] = id
-			}
+	for _, a := range arts {
+		rest, _ := strings.CutPrefix(a.Environment, "aws://")
+		account, region, _ := strings.Cut(rest, "/")
+		t, err := os.ReadFile(a.Template)
+		if err != nil {
+			return err
 		}
-	}
-	ids := make([]string, 0, len(m.Artifacts))
-	for id := range m.Artifacts {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		a := m.Artifacts[id]
-		switch a.Type {
-		case "cdk:cloud-assembly":
-			if err := readAssembly(filepath.Join(dir, a.Properties.DirectoryName), out); err != nil {
-				return err
-			}
-		case "aws:cloudformation:stack":
-			rest, _ := strings.CutPrefix(a.Environment, "aws://")
-			account, region, _ := strings.Cut(rest, "/")
-			path := filepath.Join(dir, a.Properties.TemplateFile)
-			t, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			s := Stack{Name: names[id], Account: account, Region: region}
-			sum := sha256.Sum256(t)
-			s.Fingerprint = hex.EncodeToString(sum[:])
-			if err := classify(&s, t); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			for _, d := range a.Dependencies {
-				if n, ok := names[d]; ok {
-					s.DependsOn = append(s.DependsOn, n)
-				}
-			}
-			*out = append(*out, s)
+		s := Stack{Name: a.Name, Account: account, Region: region, DependsOn: a.DependsOn}
+		sum := sha256.Sum256(t)
+		s.Fingerprint = hex.EncodeToString(sum[:])
+		if err := classify(&s, t); err != nil {
+			return fmt.Errorf("%s: %w", a.Template, err)
 		}
+		*out = append(*out, s)
 	}
 	return nil
 }

@@ -43,9 +43,10 @@ func Read(dir string) ([]*Stack, error) {
 
 type manifest struct {
 	Artifacts map[string]struct {
-		Type        string `json:"type"`
-		Environment string `json:"environment"`
-		Properties  struct {
+		Type         string   `json:"type"`
+		Environment  string   `json:"environment"`
+		Dependencies []string `json:"dependencies"`
+		Properties   struct {
 			TemplateFile  string `json:"templateFile"`
 			StackName     string `json:"stackName"`
 			DirectoryName string `json:"directoryName"`
@@ -53,7 +54,25 @@ type manifest struct {
 	} `json:"artifacts"`
 }
 
-func read(dir string, out *[]*Stack) error {
+// Artifact is one stack listed by an assembly's manifest.
+type Artifact struct {
+	Name string
+	// Environment is the manifest's aws://account/region, as written.
+	Environment string
+	// Template is the path of the stack's template file.
+	Template string
+	// DependsOn names the stacks of the same assembly this one depends on.
+	DependsOn []string
+}
+
+// Artifacts lists the stacks of the assembly in dir and of every nested
+// assembly (a CDK Stage), each manifest's stacks in artifact-id order.
+func Artifacts(dir string) ([]Artifact, error) {
+	var out []Artifact
+	return out, artifacts(dir, &out)
+}
+
+func artifacts(dir string, out *[]Artifact) error {
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		return fmt.Errorf("%s is not a cloud assembly: %w (run `npx cdk synth` to create it)", dir, err)
@@ -62,27 +81,55 @@ func read(dir string, out *[]*Stack) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
 	}
+	names := map[string]string{} // artifact id -> stack name
 	for id, a := range m.Artifacts {
+		if a.Type == "aws:cloudformation:stack" {
+			names[id] = a.Properties.StackName
+			if names[id] == "" {
+				names[id] = id
+			}
+		}
+	}
+	ids := make([]string, 0, len(m.Artifacts))
+	for id := range m.Artifacts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		a := m.Artifacts[id]
 		switch a.Type {
 		case "cdk:cloud-assembly":
-			if err := read(filepath.Join(dir, a.Properties.DirectoryName), out); err != nil {
+			if err := artifacts(filepath.Join(dir, a.Properties.DirectoryName), out); err != nil {
 				return err
 			}
 		case "aws:cloudformation:stack":
-			account, region, ok := parseEnv(a.Environment)
-			if !ok {
-				return fmt.Errorf("stack %s has environment %q: every stack needs an explicit account and region to be reviewed", id, a.Environment)
+			art := Artifact{Name: names[id], Environment: a.Environment, Template: filepath.Join(dir, a.Properties.TemplateFile)}
+			for _, d := range a.Dependencies {
+				if n, ok := names[d]; ok {
+					art.DependsOn = append(art.DependsOn, n)
+				}
 			}
-			name := a.Properties.StackName
-			if name == "" {
-				name = id
-			}
-			s, err := load(filepath.Join(dir, a.Properties.TemplateFile), name, account, region)
-			if err != nil {
-				return err
-			}
-			*out = append(*out, s)
+			*out = append(*out, art)
 		}
+	}
+	return nil
+}
+
+func read(dir string, out *[]*Stack) error {
+	arts, err := Artifacts(dir)
+	if err != nil {
+		return err
+	}
+	for _, a := range arts {
+		account, region, ok := parseEnv(a.Environment)
+		if !ok {
+			return fmt.Errorf("stack %s has environment %q: every stack needs an explicit account and region to be reviewed", a.Name, a.Environment)
+		}
+		s, err := load(a.Template, a.Name, account, region)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, s)
 	}
 	return nil
 }
