@@ -13,6 +13,7 @@ import (
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/fixture"
 	"github.com/acme/genai-estate/internal/review/access"
 	"github.com/acme/genai-estate/internal/review/assembly"
 	"github.com/acme/genai-estate/internal/review/diff"
@@ -104,12 +105,10 @@ func TestExampleMatrix(t *testing.T) {
 
 // edit applies replacements to the example config, each of which must apply.
 func edit(t *testing.T, data []byte, pairs ...string) []byte {
-	s := string(data)
-	for i := 0; i < len(pairs); i += 2 {
-		require.Contains(t, s, pairs[i])
-		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
-	}
-	return []byte(s)
+	t.Helper()
+	out, err := fixture.Edit(data, pairs...)
+	require.NoError(t, err)
+	return out
 }
 
 // What the plan fixtures change in the example.

@@ -1,7 +1,6 @@
 package access
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/fixture"
 	"github.com/acme/genai-estate/internal/iampolicy"
 )
 
@@ -17,14 +17,9 @@ import (
 // with a guardrail on UseCaseB) with replacements applied.
 func governed(t *testing.T, pairs ...string) (*Inventory, *estate.Estate) {
 	t.Helper()
-	data, err := os.ReadFile("../../../config/usecases.yaml")
+	data, err := fixture.Example(pairs...)
 	require.NoError(t, err)
-	s := string(data)
-	for i := 0; i < len(pairs); i += 2 {
-		require.Contains(t, s, pairs[i])
-		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
-	}
-	c, err := config.Parse("usecases.yaml", []byte(s))
+	c, err := config.Parse("usecases.yaml", data)
 	require.NoError(t, err)
 	e, err := estate.Build(c)
 	require.NoError(t, err)

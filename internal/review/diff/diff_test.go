@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -10,20 +9,16 @@ import (
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/fixture"
 	"github.com/acme/genai-estate/internal/review/access"
 )
 
 // side plans the example config with replacements applied (each must apply).
 func side(t *testing.T, pairs ...string) Side {
 	t.Helper()
-	data, err := os.ReadFile("../../../config/usecases.yaml")
+	data, err := fixture.Example(pairs...)
 	require.NoError(t, err)
-	s := string(data)
-	for i := 0; i < len(pairs); i += 2 {
-		require.Contains(t, s, pairs[i])
-		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
-	}
-	c, err := config.Parse("usecases.yaml", []byte(s))
+	c, err := config.Parse("usecases.yaml", data)
 	require.NoError(t, err)
 	e, err := estate.Build(c)
 	require.NoError(t, err)
