@@ -41,7 +41,7 @@ const usage = `usage:
   estatectl diagram [-c config] [-detail auto|full|summary] [SOURCE]
                                            Mermaid diagram of the estate
   estatectl plan -base SOURCE -head SOURCE [-base-config F] [-head-config F] [-base-label L] [-head-label L]
-               [-json] [-fail-on broadening,replacement]
+               [-json|-o json] [-fail-on broadening,replacement]
                                            access gained and lost, roles and policies added, removed, replaced,
                                            and who can assume each added or changed role
   estatectl comment [-o FILE] [-title T] [-max N] REPORT.md...

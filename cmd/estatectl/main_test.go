@@ -54,6 +54,8 @@ func TestRun(t *testing.T) {
 		{"plan fails on broadening when asked", []string{"plan", "-base", example, "-head", gain, "-fail-on", "broadening"}, 3, "1 grant gained", "broadening: 1 grants gained"},
 		{"plan does not fail on a replacement it did not find", []string{"plan", "-base", example, "-head", gain, "-fail-on", "replacement"}, 0, "", ""},
 		{"plan as JSON", []string{"plan", "-json", "-base", example, "-head", gain}, 0, `"model": "meta.llama3-8b-instruct-v1:0"`, ""},
+		{"plan -o json", []string{"plan", "-o", "json", "-base", example, "-head", gain}, 0, `"model": "meta.llama3-8b-instruct-v1:0"`, ""},
+		{"plan rejects an unknown format", []string{"plan", "-o", "yaml", "-base", example, "-head", gain}, 2, "", `-o "yaml": use text or json`},
 		{"plan needs both sides", []string{"plan", "-base", example}, 2, "", "plan needs -base and -head"},
 		{"diagram", []string{"diagram", example}, 0, "```mermaid\nflowchart LR\n", ""},
 		{"diagram detail is checked", []string{"diagram", "-detail", "some", example}, 2, "", `"some" is not auto, full or summary`},

@@ -14,11 +14,11 @@ func planCmd(args []string, stdout, stderr io.Writer) int {
 	head := fs.String("head", "", "the proposed estate: a cdk.out directory or a config file")
 	baseCfg := fs.String("base-config", "", "config the base cdk.out was synthesized from")
 	headCfg := fs.String("head-config", "", "config the head cdk.out was synthesized from")
-	asJSON := fs.Bool("json", false, "print JSON instead of Markdown")
+	asJSON := jsonFlags(fs)
 	failOn := fs.String("fail-on", "", "broadening and/or replacement, comma-separated: exit 3 when the plan has one")
 	baseLabel := fs.String("base-label", "", "how the report names the base, e.g. \"origin/main @ abc1234\" (default: its path)")
 	headLabel := fs.String("head-label", "", "how the report names the head (default: its path)")
-	if !parse(fs, args, 0, stderr) || *base == "" || *head == "" {
+	if !parse(fs, args, 0, stderr) || !formatOK(fs, stderr) || *base == "" || *head == "" {
 		if *base == "" || *head == "" {
 			fmt.Fprintln(stderr, "plan needs -base and -head")
 		}
@@ -48,7 +48,7 @@ func planCmd(args []string, stdout, stderr io.Writer) int {
 	if *headLabel != "" {
 		p.Head = *headLabel
 	}
-	if *asJSON {
+	if asJSON() {
 		writeJSON(stdout, p)
 	} else {
 		p.Markdown(stdout)
