@@ -19,12 +19,13 @@ type Finding struct {
 	Stack     string
 	LogicalID string // empty for a finding about the whole template
 	Path      string // construct path, e.g. ACME-GenAI-SharedModelsA/UseCaseA/Role
+	Rule      Rule
 	Problem   string
 	Fix       string
 }
 
 func (f Finding) String() string {
-	return fmt.Sprintf("[genai-estate] %s: %s\n  fix: %s", f.Path, f.Problem, f.Fix)
+	return fmt.Sprintf("[genai-estate %s] %s: %s\n  fix: %s", f.Rule.ID, f.Path, f.Problem, f.Fix)
 }
 
 // Findings is every finding of one synth; as an error, it fails the synth.
@@ -151,14 +152,14 @@ func Template(stack string, body []byte, md map[string][]MetadataEntry) (Finding
 				}
 			case "aws:cdk:warning":
 				if msg, _ := e.Data.(string); strings.Contains(msg, templateSizeWarning) {
-					out = append(out, Finding{Stack: stack, Path: strings.TrimPrefix(p, "/"), Problem: "CDK warns: " + msg,
+					out = append(out, Finding{Stack: stack, Path: strings.TrimPrefix(p, "/"), Rule: TemplateSize, Problem: "CDK warns: " + msg,
 						Fix: fmt.Sprintf("keep every template under %d bytes: raise the account's stackShards, or move roles to another account", estate.TemplateBytesBudget)})
 				}
 			}
 		}
 	}
 	if n := len(body); n > estate.MaxTemplateBytes {
-		out = append(out, Finding{Stack: stack, Path: stackPath,
+		out = append(out, Finding{Stack: stack, Path: stackPath, Rule: TemplateSize,
 			Problem: fmt.Sprintf("template is %d bytes, %d over CloudFormation's limit of %d", n, n-estate.MaxTemplateBytes, estate.MaxTemplateBytes),
 			Fix:     "raise the account's stackShards, or move roles to another account"})
 	}
@@ -172,13 +173,12 @@ func Template(stack string, body []byte, md map[string][]MetadataEntry) (Finding
 		if path == "" {
 			path = stack + "/" + id
 		}
-		for _, f := range Resource(r.Type, r.Properties, r.DeletionPolicy) {
-			problem, fix, _ := strings.Cut(f, "; fix: ")
-			out = append(out, Finding{Stack: stack, LogicalID: id, Path: path, Problem: problem, Fix: fix})
+		for _, v := range Resource(r.Type, r.Properties, r.DeletionPolicy) {
+			out = append(out, Finding{Stack: stack, LogicalID: id, Path: path, Rule: v.Rule, Problem: v.Problem, Fix: v.Fix})
 		}
 	}
 	if real == 0 {
-		out = append(out, Finding{Stack: stack, Path: stackPath, Problem: "the stack has no resources, and CloudFormation rejects a template without resources",
+		out = append(out, Finding{Stack: stack, Path: stackPath, Rule: TemplateNotEmpty, Problem: "the stack has no resources, and CloudFormation rejects a template without resources",
 			Fix: "remove the stack from the app (the toolkit skips empty shards; a stack added by hand needs a resource)"})
 	}
 	return out, nil

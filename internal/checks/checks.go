@@ -24,9 +24,9 @@ var stateful = []string{
 
 // Resource runs every rule on one resource of a synthesized template: its
 // CloudFormation type, properties (as written in the template, intrinsics
-// unresolved) and DeletionPolicy. Each finding reads "<problem>; fix: <fix>".
-func Resource(typ string, props map[string]any, deletionPolicy string) []string {
-	var out []string
+// unresolved) and DeletionPolicy.
+func Resource(typ string, props map[string]any, deletionPolicy string) []Violation {
+	var out []Violation
 	switch typ {
 	case "AWS::IAM::Role":
 		out = append(out, Trust(props["AssumeRolePolicyDocument"])...)
@@ -42,27 +42,27 @@ func Resource(typ string, props map[string]any, deletionPolicy string) []string 
 }
 
 // baseline checks encryption at rest, log retention and secrets by reference.
-func baseline(typ string, props map[string]any) []string {
-	var out []string
+func baseline(typ string, props map[string]any) []Violation {
+	var out []Violation
 	switch typ {
 	case "AWS::S3::Bucket":
 		if props["BucketEncryption"] == nil {
-			out = append(out, "bucket has no BucketEncryption; fix: set encryption (S3_MANAGED or KMS)")
+			out = append(out, violation(DataEncrypted, "bucket has no BucketEncryption", "set encryption (S3_MANAGED or KMS)"))
 		}
 	case "AWS::DynamoDB::Table":
 		if !isTrue(field(props["SSESpecification"], "SSEEnabled")) {
-			out = append(out, "table has no server-side encryption specification; fix: enable SSE (AWS managed or customer KMS key)")
+			out = append(out, violation(DataEncrypted, "table has no server-side encryption specification", "enable SSE (AWS managed or customer KMS key)"))
 		}
 	case "AWS::ElastiCache::ReplicationGroup":
 		if !isTrue(props["AtRestEncryptionEnabled"]) {
-			out = append(out, "cache is not encrypted at rest; fix: AtRestEncryptionEnabled: true")
+			out = append(out, violation(DataEncrypted, "cache is not encrypted at rest", "AtRestEncryptionEnabled: true"))
 		}
 		if !isTrue(props["TransitEncryptionEnabled"]) {
-			out = append(out, "cache is not encrypted in transit; fix: TransitEncryptionEnabled: true")
+			out = append(out, violation(DataEncrypted, "cache is not encrypted in transit", "TransitEncryptionEnabled: true"))
 		}
 	case "AWS::Logs::LogGroup":
 		if props["RetentionInDays"] == nil {
-			out = append(out, "log group keeps logs forever; fix: set a retention period")
+			out = append(out, violation(LogRetention, "log group keeps logs forever", "set a retention period"))
 		}
 	case "AWS::Lambda::Function":
 		if env := field(props["Environment"], "Variables"); env != nil {
@@ -93,9 +93,9 @@ var accessKeyID = regexp.MustCompile(`\b(AKIA|ASIA)[A-Z0-9]{16}\b`)
 // Secrets flags environment variables that carry a secret in plain text.
 // A value that is a dynamic reference ({{resolve:...}}) or a token is fine,
 // and so are names that only point at or describe one (…_ARN, …_URL, …_TTL, …).
-func Secrets(vars any) []string {
+func Secrets(vars any) []Violation {
 	m, _ := vars.(map[string]any)
-	var out []string
+	var out []Violation
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		v, literal := m[k].(string)
 		if !literal || strings.HasPrefix(v, "{{resolve:") {
@@ -105,7 +105,7 @@ func Secrets(vars any) []string {
 			return strings.HasSuffix(strings.ToUpper(k), suffix)
 		})
 		if accessKeyID.MatchString(v) || (secretName.MatchString(k) && !pointer && v != "") {
-			out = append(out, fmt.Sprintf("environment variable %s holds a plaintext secret; fix: pass a Secrets Manager or SSM reference instead", k))
+			out = append(out, violation(PlaintextSecret, fmt.Sprintf("environment variable %s holds a plaintext secret", k), "pass a Secrets Manager or SSM reference instead"))
 		}
 	}
 	return out
@@ -118,24 +118,24 @@ func field(v any, key string) any {
 }
 
 // Retained requires a retain policy on stateful resources.
-func Retained(typ, deletionPolicy string) []string {
+func Retained(typ, deletionPolicy string) []Violation {
 	// CDK spells it RETAIN, CloudFormation Retain.
 	if slices.Contains(stateful, typ) && !strings.EqualFold(deletionPolicy, "retain") {
-		return []string{fmt.Sprintf("%s holds data but is not retained on delete; fix: set RemovalPolicy RETAIN", typ)}
+		return []Violation{violation(DataRetained, fmt.Sprintf("%s holds data but is not retained on delete", typ), "set RemovalPolicy RETAIN")}
 	}
 	return nil
 }
 
 // Trust checks a role's trust document.
-func Trust(doc any) []string {
-	var out []string
+func Trust(doc any) []Violation {
+	var out []Violation
 	for _, s := range statements(doc) {
 		if s.str("Effect") != "Allow" {
 			continue
 		}
 		principal := s["Principal"]
 		if principal == "*" || anyValue(principal, "*") {
-			out = append(out, "the role can be assumed by any principal; fix: name the exact account, role, service or OIDC provider")
+			out = append(out, violation(TrustAnyPrincipal, "the role can be assumed by any principal", "name the exact account, role, service or OIDC provider"))
 			continue
 		}
 		pm, _ := principal.(map[string]any)
@@ -143,32 +143,32 @@ func Trust(doc any) []string {
 		cond := conditions(s)
 		if slices.Contains(actions, "sts:AssumeRoleWithWebIdentity") {
 			if !hasKeySuffix(cond, ":aud") {
-				out = append(out, "web-identity trust has no StringEquals condition on <issuer>:aud, so a token minted for any client of the IdP is accepted; fix: condition on the token audience")
+				out = append(out, violation(TrustAudience, "web-identity trust has no StringEquals condition on <issuer>:aud, so a token minted for any client of the IdP is accepted", "condition on the token audience"))
 			}
 			if !hasKeySuffix(cond, ":sub") {
-				out = append(out, "web-identity trust has no StringEquals condition on <issuer>:sub, so any identity of the IdP may assume it; fix: condition on the use case's subjects")
+				out = append(out, violation(TrustSubject, "web-identity trust has no StringEquals condition on <issuer>:sub, so any identity of the IdP may assume it", "condition on the use case's subjects"))
 			}
 		}
 		if _, vendor := pm["AWS"]; vendor && slices.Contains(actions, "sts:AssumeRole") && len(cond["sts:ExternalId"]) == 0 {
-			out = append(out, "cross-account trust has no StringEquals sts:ExternalId, so the vendor can be used as a confused deputy; fix: require the vendor's external id")
+			out = append(out, violation(TrustExternalID, "cross-account trust has no StringEquals sts:ExternalId, so the vendor can be used as a confused deputy", "require the vendor's external id"))
 		}
 	}
 	return out
 }
 
 // Permissions checks a permission document's Bedrock grants.
-func Permissions(doc any) []string {
-	var out []string
+func Permissions(doc any) []Violation {
+	var out []Violation
 	for _, s := range statements(doc) {
 		bedrock := false
 		for _, a := range s.list("Action") {
 			if strings.HasPrefix(a, "bedrock-runtime:") {
-				out = append(out, fmt.Sprintf("%q is not an IAM action (there is no bedrock-runtime: prefix); fix: use bedrock:InvokeModel / bedrock:InvokeModelWithResponseStream", a))
+				out = append(out, violation(BedrockPrefix, fmt.Sprintf("%q is not an IAM action (there is no bedrock-runtime: prefix)", a), "use bedrock:InvokeModel / bedrock:InvokeModelWithResponseStream"))
 			}
 			if a == "*" || strings.HasPrefix(a, "bedrock:") {
 				bedrock = true
 				if strings.Contains(a, "*") {
-					out = append(out, fmt.Sprintf("wildcard Bedrock action %q; fix: list the exact actions", a))
+					out = append(out, violation(BedrockAction, fmt.Sprintf("wildcard Bedrock action %q", a), "list the exact actions"))
 				}
 			}
 		}
@@ -177,7 +177,7 @@ func Permissions(doc any) []string {
 		}
 		for _, r := range s.list("Resource") {
 			if r == "*" || (strings.Contains(r, ":bedrock:") && strings.Contains(r, "*")) {
-				out = append(out, fmt.Sprintf("wildcard Bedrock resource %q; fix: grant exact model ARNs", r))
+				out = append(out, violation(BedrockResource, fmt.Sprintf("wildcard Bedrock resource %q", r), "grant exact model ARNs"))
 			}
 		}
 	}

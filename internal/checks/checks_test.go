@@ -2,6 +2,7 @@ package checks
 
 import (
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -55,31 +56,32 @@ var (
 func TestRules(t *testing.T) {
 	tests := []struct {
 		name  string
-		got   []string
+		got   []Violation
 		wants string // "" means no finding
+		rule  Rule
 	}{
-		{"web identity with aud and sub", Trust(doc(goodWebIdentity)), ""},
-		{"web identity without sub", Trust(doc(audOnly)), "<issuer>:sub"},
-		{"web identity without aud", Trust(doc(subOnly)), "<issuer>:aud"},
-		{"vendor without external id", Trust(doc(vendorNoExtID)), "sts:ExternalId"},
-		{"vendor with external id", Trust(doc(vendorExtID)), ""},
-		{"any principal", Trust(doc(anyone)), "any principal"},
-		{"service principal", Trust(doc(service)), ""},
-		{"exact invoke", Permissions(doc(exactInvoke)), ""},
-		{"wildcard bedrock action", Permissions(doc(starAction)), "wildcard Bedrock action"},
-		{"wildcard model", Permissions(doc(starModel)), "wildcard Bedrock resource"},
-		{"bedrock-runtime prefix", Permissions(doc(runtimeAct)), "no bedrock-runtime: prefix"},
-		{"non-bedrock wildcard is cdk-nag's business", Permissions(doc(otherStar)), ""},
-		{"bucket not retained", Retained("AWS::S3::Bucket", "Delete"), "not retained"},
-		{"bucket retained", Retained("AWS::S3::Bucket", "Retain"), ""},
-		{"bucket retained, CDK spelling", Retained("AWS::S3::Bucket", "RETAIN"), ""},
-		{"role is not stateful", Retained("AWS::IAM::Role", ""), ""},
-		{"plaintext password", Secrets(map[string]any{"DB_PASSWORD": "hunter2"}), "DB_PASSWORD"},
-		{"access key id in any variable", Secrets(map[string]any{"CREDS": "AKIAABCDEFGHIJKLMNOP"}), "CREDS"},
-		{"secret by reference", Secrets(map[string]any{"DB_PASSWORD": "{{resolve:secretsmanager:db:SecretString:pw}}"}), ""},
-		{"pointer to a secret", Secrets(map[string]any{"CLIENT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:x"}), ""},
-		{"ordinary variable", Secrets(map[string]any{"VECTOR_TOP_K": "5"}), ""},
-		{"describes a token", Secrets(map[string]any{"TOKEN_TTL": "900", "IDP_TOKEN_URL": "https://idp/token"}), ""},
+		{"web identity with aud and sub", Trust(doc(goodWebIdentity)), "", Rule{}},
+		{"web identity without sub", Trust(doc(audOnly)), "<issuer>:sub", TrustSubject},
+		{"web identity without aud", Trust(doc(subOnly)), "<issuer>:aud", TrustAudience},
+		{"vendor without external id", Trust(doc(vendorNoExtID)), "sts:ExternalId", TrustExternalID},
+		{"vendor with external id", Trust(doc(vendorExtID)), "", Rule{}},
+		{"any principal", Trust(doc(anyone)), "any principal", TrustAnyPrincipal},
+		{"service principal", Trust(doc(service)), "", Rule{}},
+		{"exact invoke", Permissions(doc(exactInvoke)), "", Rule{}},
+		{"wildcard bedrock action", Permissions(doc(starAction)), "wildcard Bedrock action", BedrockAction},
+		{"wildcard model", Permissions(doc(starModel)), "wildcard Bedrock resource", BedrockResource},
+		{"bedrock-runtime prefix", Permissions(doc(runtimeAct)), "no bedrock-runtime: prefix", BedrockPrefix},
+		{"non-bedrock wildcard is cdk-nag's business", Permissions(doc(otherStar)), "", Rule{}},
+		{"bucket not retained", Retained("AWS::S3::Bucket", "Delete"), "not retained", DataRetained},
+		{"bucket retained", Retained("AWS::S3::Bucket", "Retain"), "", Rule{}},
+		{"bucket retained, CDK spelling", Retained("AWS::S3::Bucket", "RETAIN"), "", Rule{}},
+		{"role is not stateful", Retained("AWS::IAM::Role", ""), "", Rule{}},
+		{"plaintext password", Secrets(map[string]any{"DB_PASSWORD": "hunter2"}), "DB_PASSWORD", PlaintextSecret},
+		{"access key id in any variable", Secrets(map[string]any{"CREDS": "AKIAABCDEFGHIJKLMNOP"}), "CREDS", PlaintextSecret},
+		{"secret by reference", Secrets(map[string]any{"DB_PASSWORD": "{{resolve:secretsmanager:db:SecretString:pw}}"}), "", Rule{}},
+		{"pointer to a secret", Secrets(map[string]any{"CLIENT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:x"}), "", Rule{}},
+		{"ordinary variable", Secrets(map[string]any{"VECTOR_TOP_K": "5"}), "", Rule{}},
+		{"describes a token", Secrets(map[string]any{"TOKEN_TTL": "900", "IDP_TOKEN_URL": "https://idp/token"}), "", Rule{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,8 +90,9 @@ func TestRules(t *testing.T) {
 				return
 			}
 			require.Len(t, tc.got, 1)
-			assert.Contains(t, tc.got[0], tc.wants)
-			assert.Contains(t, tc.got[0], "fix:")
+			assert.Equal(t, tc.rule, tc.got[0].Rule)
+			assert.Contains(t, tc.got[0].Problem, tc.wants)
+			assert.NotEmpty(t, tc.got[0].Fix)
 		})
 	}
 }
@@ -153,7 +156,8 @@ func TestPlantedViolationsFailSynth(t *testing.T) {
 			assert.Contains(t, f.Path, "S/Planted", "located on the construct path")
 			assert.Contains(t, f.Problem+"; fix: "+f.Fix, tc.want)
 			assert.NotEmpty(t, f.Fix)
-			assert.Contains(t, found.Error(), "[genai-estate] "+f.Path+": ")
+			assert.Contains(t, found.Error(), "[genai-estate "+f.Rule.ID+"] "+f.Path+": ")
+			assert.Contains(t, Rules, f.Rule, "a finding names a listed rule")
 		})
 	}
 }
@@ -180,12 +184,13 @@ func TestTemplateFindings(t *testing.T) {
 		name, body string
 		md         map[string][]MetadataEntry
 		want       string // "" means no finding
+		rule       Rule
 	}{
-		{"one clean resource", `{"Resources":{` + role + `}}`, paths, ""},
-		{"oversize template", big, paths, "over CloudFormation's limit of 1000000"},
-		{"CDK's template-size warning", `{"Resources":{` + role + `}}`, warned, "Template size is approaching limit"},
-		{"no resources", `{"Outputs":{}}`, nil, "no resources"},
-		{"only CDK's metadata resource", `{"Resources":{"CDKMetadata":{"Type":"AWS::CDK::Metadata"}}}`, nil, "no resources"},
+		{"one clean resource", `{"Resources":{` + role + `}}`, paths, "", Rule{}},
+		{"oversize template", big, paths, "over CloudFormation's limit of 1000000", TemplateSize},
+		{"CDK's template-size warning", `{"Resources":{` + role + `}}`, warned, "Template size is approaching limit", TemplateSize},
+		{"no resources", `{"Outputs":{}}`, nil, "no resources", TemplateNotEmpty},
+		{"only CDK's metadata resource", `{"Resources":{"CDKMetadata":{"Type":"AWS::CDK::Metadata"}}}`, nil, "no resources", TemplateNotEmpty},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,6 +201,7 @@ func TestTemplateFindings(t *testing.T) {
 				return
 			}
 			require.Len(t, found, 1, "%v", found)
+			assert.Equal(t, tc.rule, found[0].Rule)
 			assert.Contains(t, found[0].Problem, tc.want)
 			assert.Contains(t, found[0].Path, "S")
 			assert.NotEmpty(t, found[0].Fix)
@@ -206,4 +212,20 @@ func TestTemplateFindings(t *testing.T) {
 	require.Len(t, found, 2, "wildcard action and wildcard resource")
 	assert.Equal(t, "S/Role/Resource", found[0].Path, "logical id mapped to the construct path")
 	assert.Equal(t, "R", found[0].LogicalID)
+}
+
+// The README's threat model cites each rule by id, and no id that is not a
+// rule, so the table and the checks cannot drift apart.
+func TestREADMECitesEveryRule(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	ids := map[string]bool{}
+	for _, r := range Rules {
+		assert.False(t, ids[r.ID], "rule id %s is used twice", r.ID)
+		ids[r.ID] = true
+		assert.Contains(t, string(readme), "`"+r.ID+"`", "the README's threat model does not cite %s (%s)", r.ID, r.Summary)
+	}
+	for _, cited := range regexp.MustCompile("`(GE-[A-Z-]+)`").FindAllStringSubmatch(string(readme), -1) {
+		assert.True(t, ids[cited[1]], "the README cites %s, which is not a rule in internal/checks", cited[1])
+	}
 }
