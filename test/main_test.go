@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -76,8 +77,32 @@ func withFlags(t testing.TB, context map[string]any) *map[string]any {
 // on (as in cdk.json), the first one fails the synth, which is what the app wants.
 var inspectErrors = map[string]any{"@aws-cdk/core:annotationsInValidationReport": false}
 
-// synth builds every stack of a config and returns each template by stack name.
+// synth builds every stack of a config and returns each template by stack
+// name. The example estate as it is on disk is synthesized once per test
+// binary (it is asked for two dozen times); each caller gets its own copy.
 func synth(t *testing.T, path string, data []byte, context map[string]any) map[string]map[string]any {
+	t.Helper()
+	if path != example || data != nil || context != nil {
+		return synthFresh(t, path, data, context)
+	}
+	exampleOnce.Do(func() {
+		exampleJSON, exampleErr = json.Marshal(synthFresh(t, path, nil, nil))
+	})
+	require.NoError(t, exampleErr)
+	var out map[string]map[string]any
+	require.NoError(t, json.Unmarshal(exampleJSON, &out))
+	return out
+}
+
+var (
+	exampleOnce sync.Once
+	exampleJSON []byte
+	exampleErr  error
+)
+
+// synthFresh synthesizes a new app every time: for tests that compare two
+// synths of the same config.
+func synthFresh(t *testing.T, path string, data []byte, context map[string]any) map[string]map[string]any {
 	t.Helper()
 	out := map[string]map[string]any{}
 	for _, s := range build(t, path, data, context).Stacks() {
