@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/acme/genai-estate/config/field"
 	"github.com/acme/genai-estate/internal/fixture"
 )
 
@@ -158,8 +157,7 @@ func TestDefaultsAreValid(t *testing.T) {
 				r := &Reporter{Pos: map[string]Pos{}}
 				v := reflect.New(f.Type).Elem()
 				setDefault(v, d.def)
-				p := field.NewPath(d.name)
-				each(v, p, func(x reflect.Value, p *field.Path) {
+				each(v, []byte(d.name), func(x reflect.Value, _ []byte) {
 					if isNumber(x.Type()) {
 						num := x.Convert(reflect.TypeFor[float64]()).Float()
 						assert.False(t, d.min != nil && num < *d.min || d.max != nil && num > *d.max, "%s.%s: default %s outside its range", path, d.name, d.def)
@@ -216,7 +214,7 @@ func TestMissingFile(t *testing.T) {
 func TestEffectiveLimits(t *testing.T) {
 	c := &Config{Limits: Limits{ManagedPoliciesPerRole: 20}}
 	got := c.EffectiveLimits(ModelAccount{Limits: Limits{TrustPolicyChars: 4096}})
-	assert.Equal(t, Limits{TrustPolicyChars: 4096, ManagedPoliciesPerRole: 20, RolesPerAccount: 1000, ManagedPoliciesPerAccount: 1500}, got)
+	assert.Equal(t, Limits{TrustPolicyChars: 4096, ManagedPoliciesPerRole: 20, RolesPerAccount: 1000, ManagedPoliciesPerAccount: 1500, InferenceProfilesPerRegion: 1000}, got)
 }
 
 func TestDidYouMean(t *testing.T) {

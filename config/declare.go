@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/acme/genai-estate/config/field"
 	"github.com/acme/genai-estate/internal/naming"
 )
 
@@ -116,20 +115,23 @@ func number(f reflect.StructField, tag string) *float64 {
 	return &n
 }
 
-// present reports whether the file sets path (to something other than null).
-// A config built in Go has no positions: there, a zero value is unset.
-func (c *Config) present(path *field.Path, v reflect.Value) bool {
+// present reports whether the file sets the field at path (to something
+// other than null). A config built in Go has no positions: there, a zero
+// value is unset.
+func (c *Config) present(path []byte, v reflect.Value) bool {
 	if c.Pos == nil {
 		return !v.IsZero()
 	}
-	var buf [128]byte // rendered without allocating, for every declared field
-	p, ok := c.Pos[string(path.AppendTo(buf[:0]))]
+	p, ok := c.Pos[string(path)] // looked up without allocating
 	return ok && p.Tag != "!!null"
 }
 
 // walk calls visit for every declared field of every struct in v, depth
-// first, with the field's path. It descends only into values that are set.
-func walk(v reflect.Value, path *field.Path, visit func(d decl, fv reflect.Value, p *field.Path) bool) {
+// first, with the field's rendered path (as field.Path renders it). It
+// descends only into values that are set. The path is one buffer that each
+// step appends to and later steps overwrite: visit may read it but must
+// copy what it keeps.
+func walk(v reflect.Value, path []byte, visit func(d decl, fv reflect.Value, p []byte) bool) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if !v.IsNil() {
@@ -137,7 +139,7 @@ func walk(v reflect.Value, path *field.Path, visit func(d decl, fv reflect.Value
 		}
 	case reflect.Struct:
 		for _, d := range declsOf(v.Type()) {
-			fv, p := v.Field(d.index), path.Child(d.name)
+			fv, p := v.Field(d.index), appendChild(path, d.name)
 			if visit(d, fv, p) {
 				walk(fv, p, visit)
 			}
@@ -145,7 +147,7 @@ func walk(v reflect.Value, path *field.Path, visit func(d decl, fv reflect.Value
 	case reflect.Slice:
 		if k := v.Type().Elem().Kind(); k == reflect.Struct || k == reflect.Pointer {
 			for i := 0; i < v.Len(); i++ {
-				walk(v.Index(i), path.Index(i), visit)
+				walk(v.Index(i), appendIndex(path, i), visit)
 			}
 		}
 	case reflect.Map:
@@ -153,18 +155,30 @@ func walk(v reflect.Value, path *field.Path, visit func(d decl, fv reflect.Value
 			keys := v.MapKeys()
 			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 			for _, k := range keys {
-				walk(v.MapIndex(k), path.Key(k.String()), visit)
+				walk(v.MapIndex(k), appendChild(path, k.String()), visit)
 			}
 		}
 	}
 }
 
+// root is the buffer a walk starts from.
+func root() []byte { return make([]byte, 0, 256) }
+
 // SetDefaults writes each declared default (a `default` struct tag) where
 // the file leaves the field unset, then the defaults that types still fill
 // by hand. An explicit value, 0 included, is never replaced: it is
 // validated like any other.
-func SetDefaults(c *Config) {
-	walk(reflect.ValueOf(c).Elem(), nil, func(d decl, fv reflect.Value, p *field.Path) bool {
+func SetDefaults(c *Config) { prepare(c, nil) }
+
+// prepare checks the numbers the file sets against their declared minimum,
+// maximum and numeric enum (when r is set), then fills the defaults: both
+// in one walk over the config, each field judged before it is defaulted,
+// so that an explicit 0 is judged as 0, not as "use the default".
+func prepare(c *Config, r *Reporter) {
+	walk(reflect.ValueOf(c).Elem(), root(), func(d decl, fv reflect.Value, p []byte) bool {
+		if r != nil && c.Pos != nil && (d.min != nil || d.max != nil || (d.enum != nil && isNumber(fv.Type()))) {
+			checkNumber(c, r, d, fv, p)
+		}
 		if d.hasDef && !c.present(p, fv) {
 			setDefault(fv, d.def)
 		}
@@ -175,24 +189,24 @@ func SetDefaults(c *Config) {
 	// back what the file set.
 	for _, s := range []struct {
 		v    any
-		path *field.Path
-	}{{c.Central.Gateway, field.NewPath("central", "gateway")}, {c.RAG, field.NewPath("rag")}} {
+		path string
+	}{{c.Central.Gateway, "central.gateway"}, {c.RAG, "rag"}} {
 		if d, ok := s.v.(interface{ Defaults() }); ok && !reflect.ValueOf(s.v).IsNil() {
-			keepExplicit(c, reflect.ValueOf(s.v).Elem(), s.path, d.Defaults)
+			keepExplicit(c, reflect.ValueOf(s.v).Elem(), append(root(), s.path...), d.Defaults)
 		}
 	}
 }
 
 // keepExplicit runs a hand-written Defaults method that reads 0 as unset,
 // then puts back every value the file set, so that an explicit 0 stays 0.
-func keepExplicit(c *Config, v reflect.Value, path *field.Path, fill func()) {
+func keepExplicit(c *Config, v reflect.Value, path []byte, fill func()) {
 	before := reflect.New(v.Type()).Elem()
 	before.Set(v)
 	fill()
-	var restore func(before, v reflect.Value, path *field.Path)
-	restore = func(before, v reflect.Value, path *field.Path) {
+	var restore func(before, v reflect.Value, path []byte)
+	restore = func(before, v reflect.Value, path []byte) {
 		for _, d := range declsOf(v.Type()) {
-			fv, p := v.Field(d.index), path.Child(d.name)
+			fv, p := v.Field(d.index), appendChild(path, d.name)
 			switch {
 			case fv.Kind() == reflect.Struct:
 				restore(before.Field(d.index), fv, p)
@@ -244,28 +258,21 @@ func defaultValue(t reflect.Type, def string) any {
 	return v.Interface()
 }
 
-// checkNumbers enforces minimum, maximum and numeric enums on the numbers
-// the file sets. It runs before defaults, so that an explicit 0 is judged
-// as 0, not as "use the default".
-func checkNumbers(c *Config, r *Reporter) {
-	walk(reflect.ValueOf(c).Elem(), nil, func(d decl, fv reflect.Value, p *field.Path) bool {
-		if d.min == nil && d.max == nil && (d.enum == nil || !isNumber(fv.Type())) {
-			return true
+// checkNumber enforces minimum, maximum and numeric enums on the numbers of
+// one field that the file sets.
+func checkNumber(c *Config, r *Reporter, d decl, fv reflect.Value, p []byte) {
+	each(fv, p, func(x reflect.Value, p []byte) {
+		if !isNumber(x.Type()) || !c.present(p, x) {
+			return
 		}
-		each(fv, p, func(x reflect.Value, p *field.Path) {
-			if !isNumber(x.Type()) || (c.Pos != nil && !c.present(p, x)) {
-				return
-			}
-			n := x.Convert(reflect.TypeFor[float64]()).Float()
-			s := strconv.FormatFloat(n, 'f', -1, 64)
-			switch {
-			case d.enum != nil && !slices.Contains(d.enum, s):
-				r.AddAt(p, KindEnum, "use one of "+strings.Join(d.enum, ", "), "%s is not one of %s", s, strings.Join(d.enum, ", "))
-			case d.min != nil && n < *d.min, d.max != nil && n > *d.max:
-				r.AddAt(p, KindRange, rangeFix(d), "%s is out of range (%s)", s, rangeText(d))
-			}
-		})
-		return true
+		n := x.Convert(reflect.TypeFor[float64]()).Float()
+		s := strconv.FormatFloat(n, 'f', -1, 64)
+		switch {
+		case d.enum != nil && !slices.Contains(d.enum, s):
+			r.add(SeverityError, KindEnum, string(p), "use one of "+strings.Join(d.enum, ", "), "%s is not one of %s", s, strings.Join(d.enum, ", "))
+		case d.min != nil && n < *d.min, d.max != nil && n > *d.max:
+			r.add(SeverityError, KindRange, string(p), rangeFix(d), "%s is out of range (%s)", s, rangeText(d))
+		}
 	})
 }
 
@@ -274,14 +281,13 @@ func checkNumbers(c *Config, r *Reporter) {
 // (the Reporter keeps one error per path), and does not look inside what is
 // absent or already wrong.
 func checkDeclared(c *Config, r *Reporter) {
-	walk(reflect.ValueOf(c).Elem(), nil, func(d decl, fv reflect.Value, p *field.Path) bool {
-		key := p.String()
-		if r.HasUnder(key) {
+	walk(reflect.ValueOf(c).Elem(), root(), func(d decl, fv reflect.Value, p []byte) bool {
+		if r.hasUnder(p) {
 			return false
 		}
 		set := c.present(p, fv)
 		if d.required && (!set || isEmpty(fv)) {
-			if r.covered[key] {
+			if r.covered[string(p)] {
 				return false
 			}
 			name, doc := d.name, strings.TrimSuffix(d.doc, ".")
@@ -289,13 +295,16 @@ func checkDeclared(c *Config, r *Reporter) {
 			if set {
 				problem = "required field is empty"
 			}
-			r.AddAt(p, KindRequired, fmt.Sprintf("add `%s:` (%s)", name, lowerFirst(doc)), "%s", problem)
+			r.add(SeverityError, KindRequired, string(p), fmt.Sprintf("add `%s:` (%s)", name, lowerFirst(doc)), "%s", problem)
 			return false
 		}
 		if !set {
 			return false
 		}
-		each(fv, p, func(x reflect.Value, p *field.Path) {
+		if d.pattern == nil && d.enum == nil {
+			return true
+		}
+		each(fv, p, func(x reflect.Value, p []byte) {
 			if x.Kind() != reflect.String {
 				return
 			}
@@ -306,9 +315,9 @@ func checkDeclared(c *Config, r *Reporter) {
 				if d.pattern.explain != nil {
 					problem, fix = d.pattern.explain(s)
 				}
-				r.AddAt(p, KindPattern, fix, "%s", problem)
+				r.add(SeverityError, KindPattern, string(p), fix, "%s", problem)
 			case d.enum != nil && !slices.Contains(d.enum, s):
-				r.AddAt(p, KindEnum, DidYouMean(s, d.enum, "use one of "+strings.Join(d.enum, ", ")), "unknown value %q", s)
+				r.add(SeverityError, KindEnum, string(p), DidYouMean(s, d.enum, "use one of "+strings.Join(d.enum, ", ")), "unknown value %q", s)
 			}
 		})
 		return true
@@ -316,7 +325,7 @@ func checkDeclared(c *Config, r *Reporter) {
 }
 
 // each applies f to a scalar field, or to each element of a list of scalars.
-func each(fv reflect.Value, p *field.Path, f func(reflect.Value, *field.Path)) {
+func each(fv reflect.Value, p []byte, f func(reflect.Value, []byte)) {
 	for fv.Kind() == reflect.Pointer {
 		if fv.IsNil() {
 			return
@@ -325,7 +334,7 @@ func each(fv reflect.Value, p *field.Path, f func(reflect.Value, *field.Path)) {
 	}
 	if fv.Kind() == reflect.Slice {
 		for i := 0; i < fv.Len(); i++ {
-			each(fv.Index(i), p.Index(i), f)
+			each(fv.Index(i), appendIndex(p, i), f)
 		}
 		return
 	}

@@ -314,3 +314,8 @@ func distance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// hasUnder is HasUnder of a rendered path, looked up without allocating.
+func (r *Reporter) hasUnder(path []byte) bool {
+	return r.covered[string(path)] || r.errUnder[string(path)]
+}

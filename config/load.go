@@ -30,9 +30,9 @@ func Parse(file string, data []byte) (*Config, error) {
 	r := &Reporter{File: file, once: true}
 	cfg := &Config{File: file}
 	d := newDecoder(r, root, lines)
-	r.Pos = make(map[string]Pos, d.nodes)
+	r.Pos = make(map[string]Pos, d.values)
 	r.Pos[""] = Pos{Line: 1, Column: 1}
-	d.decode(root, reflect.ValueOf(cfg).Elem(), nil)
+	d.decode(root, reflect.ValueOf(cfg).Elem())
 	cfg.Pos = r.Pos
 	switch {
 	case d.exhausted:
@@ -41,8 +41,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	case r.Has(""):
 		return nil, r.List.Err() // not a mapping: nothing else can be checked
 	}
-	checkNumbers(cfg, r) // before defaults: an explicit 0 is a value, not "unset"
-	SetDefaults(cfg)
+	prepare(cfg, r) // numbers checked, then defaults filled: an explicit 0 is a value, not "unset"
 	validate(cfg, r)
 	checkDeclared(cfg, r)
 	if err := r.List.Err(); err != nil {
