@@ -27,6 +27,36 @@ type Guardrail struct {
 	Version string `yaml:"version" doc:"Guardrail version: a number, or DRAFT." required:"true"`
 }
 
+// Logging is model invocation logging, in every model account and region
+// where a role is granted (README, "Governance"). Bedrock keeps one logging
+// configuration per account and region, so the toolkit owns it there.
+type Logging struct {
+	CloudWatch    *CloudWatchLogging `yaml:"cloudWatch,omitempty" doc:"Deliver invocation logs to a CloudWatch Logs log group in each account and region."`
+	S3            *S3Logging         `yaml:"s3,omitempty" doc:"Deliver invocation logs to an S3 bucket in each account and region; with cloudWatch, bodies over 100 KB and binary data go there too."`
+	TextData      bool               `yaml:"textData,omitempty" doc:"Log the text of requests and responses (prompts and completions), not only their metadata." default:"true"`
+	ImageData     bool               `yaml:"imageData,omitempty" doc:"Log image inputs and outputs." default:"false"`
+	EmbeddingData bool               `yaml:"embeddingData,omitempty" doc:"Log embedding inputs and outputs." default:"false"`
+	VideoData     bool               `yaml:"videoData,omitempty" doc:"Log video inputs and outputs." default:"false"`
+}
+
+// CloudWatchLogging is the log group destination.
+type CloudWatchLogging struct {
+	RetentionDays int `yaml:"retentionDays,omitempty" doc:"Days CloudWatch Logs keeps invocation logs (a value CloudWatch Logs accepts)." default:"90" enum:"1,3,5,7,14,30,60,90,120,150,180,365,400,545,731,1096,1827,2192,2557,2922,3288,3653"`
+}
+
+// S3Logging is the bucket destination.
+type S3Logging struct {
+	ExpirationDays int `yaml:"expirationDays,omitempty" doc:"Days after which log objects are deleted." default:"365" minimum:"1"`
+}
+
+// EnforcedGuardrail is an account-level enforced guardrail: Bedrock applies
+// it to every model invocation in the account and region, whoever calls.
+type EnforcedGuardrail struct {
+	Region  string `yaml:"region" doc:"Region of the guardrail and of its enforcement; one of the account's regions." required:"true" schema:"region"`
+	ID      string `yaml:"id" doc:"Guardrail id (lower-case letters and digits) in this account and region." required:"true"`
+	Version string `yaml:"version" doc:"Published guardrail version number (enforcement does not take DRAFT)." required:"true"`
+}
+
 // Perimeter limits where invoke calls may come from. Any one match admits a call.
 type Perimeter struct {
 	SourceVpcEndpoints []string `yaml:"sourceVpcEndpoints,omitempty" doc:"Interface VPC endpoint ids (vpce-...) of bedrock-runtime the gateway calls through; matched with aws:SourceVpce."`
@@ -136,6 +166,48 @@ func (v *validator) governance() {
 		}
 	}
 	v.perimeter()
+	v.logging()
+	v.enforcedGuardrails()
+}
+
+func (v *validator) logging() {
+	l := v.c.Logging
+	if l != nil && l.CloudWatch == nil && l.S3 == nil {
+		v.r.Add("logging", "add cloudWatch: {retentionDays: 90}, s3: {expirationDays: 365} or both, or remove logging", "invocation logging has no destination")
+	}
+}
+
+var publishedVersionRE = regexp.MustCompile(`^[1-9][0-9]{0,7}$`)
+
+func (v *validator) enforcedGuardrails() {
+	for i, ma := range v.c.ModelAccounts {
+		seen := map[string]bool{}
+		for j, g := range ma.EnforcedGuardrails {
+			p := fmt.Sprintf("modelAccounts[%d].enforcedGuardrails[%d]", i, j)
+			if v.required(p+".region", g.Region == "", "one of the account's regions, e.g. "+firstOr(ma.Regions, "us-east-1")) {
+				switch {
+				case !slices.Contains(ma.Regions, g.Region):
+					v.r.Add(p+".region", DidYouMean(g.Region, ma.Regions, "use one of "+strings.Join(ma.Regions, ", ")), "%s is not one of account %s's regions", g.Region, ma.Name)
+				case seen[g.Region]:
+					v.r.Add(p+".region", "keep one enforced guardrail per region", "account %s already enforces a guardrail in %s", ma.Name, g.Region)
+				}
+				seen[g.Region] = true
+			}
+			if v.required(p+".id", g.ID == "", "the guardrail's id, e.g. gr0abc123def") && !guardrailIDRE.MatchString(g.ID) {
+				v.r.Add(p+".id", "use the guardrail's id (lower-case letters and digits), not its ARN or name", "%q is not a guardrail id", g.ID)
+			}
+			if v.required(p+".version", g.Version == "", `a published version, e.g. "1"`) && !publishedVersionRE.MatchString(g.Version) {
+				v.r.Add(p+".version", `quote a published version number, e.g. "1" (enforcement does not take DRAFT)`, "%q is not a published guardrail version", g.Version)
+			}
+		}
+	}
+}
+
+func firstOr(list []string, def string) string {
+	if len(list) > 0 {
+		return list[0]
+	}
+	return def
 }
 
 func (v *validator) perimeter() {

@@ -129,7 +129,7 @@ func (c *Config) OIDCProviderArn(a ModelAccount) string {
 
 // EffectiveLimits merges estate-wide and per-account quotas over IAM's defaults.
 func (c *Config) EffectiveLimits(a ModelAccount) Limits {
-	l := Limits{TrustPolicyChars: 2048, ManagedPoliciesPerRole: 10, RolesPerAccount: 1000, ManagedPoliciesPerAccount: 1500}
+	l := Limits{TrustPolicyChars: 2048, ManagedPoliciesPerRole: 10, RolesPerAccount: 1000, ManagedPoliciesPerAccount: 1500, InferenceProfilesPerRegion: 1000}
 	for _, o := range []Limits{c.Limits, a.Limits} {
 		if o.TrustPolicyChars > 0 {
 			l.TrustPolicyChars = o.TrustPolicyChars
@@ -142,6 +142,9 @@ func (c *Config) EffectiveLimits(a ModelAccount) Limits {
 		}
 		if o.ManagedPoliciesPerAccount > 0 {
 			l.ManagedPoliciesPerAccount = o.ManagedPoliciesPerAccount
+		}
+		if o.InferenceProfilesPerRegion > 0 {
+			l.InferenceProfilesPerRegion = o.InferenceProfilesPerRegion
 		}
 	}
 	return l

@@ -22,6 +22,7 @@ type Config struct {
 	CostAttribution string          `yaml:"costAttribution,omitempty" doc:"profiles: every grant goes through the role's own tagged application inference profiles (recommended; the example uses it); direct: models granted directly (the default, so existing estates keep their grants); both." enum:"profiles,direct,both"`
 	Guardrail       *Guardrail      `yaml:"guardrail,omitempty" doc:"Guardrail every invoke call must carry, for roles without their own (use cases and groups may override it)."`
 	Perimeter       *Perimeter      `yaml:"perimeter,omitempty" doc:"Network origins invoke calls must come from, in every model account."`
+	Logging         *Logging        `yaml:"logging,omitempty" doc:"Model invocation logging in every model account and granted region; off without it (README, Governance)."`
 	Pipeline        *Pipeline       `yaml:"pipeline,omitempty" doc:"Optional CDK Pipelines deployment in a tooling account, and the bootstrap StackSet."`
 	Models          []catalog.Model `yaml:"models,omitempty" doc:"Catalog entries added to or overriding the embedded model catalog."`
 
@@ -112,6 +113,9 @@ type Limits struct {
 	RolesPerAccount        int `yaml:"rolesPerAccount,omitempty" doc:"Roles per account quota, 1000 (default) to 5000." minimum:"1000" maximum:"5000"`
 	// ManagedPoliciesPerAccount is the customer managed policies quota.
 	ManagedPoliciesPerAccount int `yaml:"managedPoliciesPerAccount,omitempty" doc:"Customer managed policies per account quota, 1500 (default) to 5000." minimum:"1500" maximum:"5000"`
+	// InferenceProfilesPerRegion is Bedrock's "Inference profiles per
+	// account" quota (L-40EC9882), per region.
+	InferenceProfilesPerRegion int `yaml:"inferenceProfilesPerRegion,omitempty" doc:"Bedrock inference profiles per account and region quota (L-40EC9882), 1000 (default) or as raised in Service Quotas." minimum:"1000"`
 }
 
 // ModelAccount is one shared model account.
@@ -123,6 +127,8 @@ type ModelAccount struct {
 	OidcProviderArn string   `yaml:"oidcProviderArn,omitempty" doc:"ARN of an IAM OIDC provider for the issuer that already exists in this account; it is imported instead of created."`
 	StackShards     int      `yaml:"stackShards,omitempty" doc:"Spread the account's roles over this many stacks. Default: as few as fit CloudFormation's limits. Pin it once an account is sharded." minimum:"1" maximum:"50"`
 	Limits          Limits   `yaml:"limits,omitempty" doc:"Quotas raised in this account."`
+	// EnforcedGuardrails (README, "Governance").
+	EnforcedGuardrails []EnforcedGuardrail `yaml:"enforcedGuardrails,omitempty" doc:"Account-level enforced guardrails: Bedrock applies each to every invocation in its region of this account."`
 }
 
 // PolicyLayout says how a role's grants are split into managed policies.

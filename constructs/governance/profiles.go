@@ -1,6 +1,7 @@
 // Package governance holds the constructs of the estate's governance: the
 // application inference profiles that attribute every call's cost to a use
-// case, with the policies that grant invoke through them.
+// case, with the policies that grant invoke through them; model invocation
+// logging; and the account-level enforced guardrail.
 package governance
 
 import (
@@ -20,7 +21,8 @@ import (
 
 // ProfilesProps configures Profiles.
 type ProfilesProps struct {
-	Set *estate.ProfileSet
+	Account *estate.Account
+	Set     *estate.ProfileSet
 }
 
 // Profiles is one account's application inference profiles in one region,
@@ -31,6 +33,8 @@ type Profiles struct {
 	Profiles   map[string]awsbedrock.CfnApplicationInferenceProfile // by profile name
 	Policies   []awsiam.CfnManagedPolicy
 	Parameters []awsssm.CfnParameter
+	Logging    *InvocationLogging                           // nil when logging is off
+	Enforced   awsbedrock.CfnEnforcedGuardrailConfiguration // nil without an enforced guardrail
 }
 
 // NewProfiles creates them. The plan's documents name each profile by a
@@ -85,6 +89,18 @@ func NewProfiles(scope constructs.Construct, id string, props *ProfilesProps) *P
 			Value:       jsii.String(value),
 			Description: jsii.String("Application inference profile ARN of each model " + pr.Role.Name.Subject + " may call here, for the gateway"),
 		}))
+	}
+	a, set := props.Account, props.Set
+	if set.Logging != nil {
+		this.Logging = NewInvocationLogging(this.Construct, "InvocationLogging", &InvocationLoggingProps{
+			Logging: set.Logging, Partition: a.Partition, Account: a.Account, Region: set.Region, LogGroupName: set.LogGroup,
+		})
+	}
+	if g := set.Enforced; g != nil {
+		this.Enforced = awsbedrock.NewCfnEnforcedGuardrailConfiguration(this.Construct, jsii.String("EnforcedGuardrail"), &awsbedrock.CfnEnforcedGuardrailConfigurationProps{
+			GuardrailIdentifier: jsii.String(estate.GuardrailArn(a.Partition, set.Region, a.Account, g.ID)),
+			GuardrailVersion:    jsii.String(g.Version),
+		})
 	}
 	return this
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/iampolicy"
 )
 
@@ -172,7 +173,7 @@ func Permissions(doc any) []Violation {
 				}
 			}
 		}
-		if s.str("Effect") != "Allow" || !bedrock {
+		if s.str("Effect") != "Allow" || !bedrock || noResourceTypes(s.list("Action")) {
 			continue
 		}
 		for _, r := range s.list("Resource") {
@@ -182,6 +183,18 @@ func Permissions(doc any) []Violation {
 		}
 	}
 	return out
+}
+
+// noResourceTypes is whether every action is one of the account-level
+// Bedrock calls that support no resource types, for which "*" is the only
+// resource IAM accepts (the invocation logging configuration).
+func noResourceTypes(actions []string) bool {
+	for _, a := range actions {
+		if a == "*" || (strings.HasPrefix(a, "bedrock:") && !slices.Contains(estate.LoggingActions, a)) {
+			return false
+		}
+	}
+	return true
 }
 
 type statement map[string]any

@@ -51,6 +51,8 @@ var (
 	starModel   = map[string]any{"Effect": "Allow", "Action": []any{"bedrock:InvokeModel"}, "Resource": []any{"arn:aws:bedrock:us-east-1::foundation-model/anthropic.*"}}
 	runtimeAct  = map[string]any{"Effect": "Allow", "Action": []any{"bedrock-runtime:InvokeModel"}, "Resource": []any{"arn:aws:bedrock:us-east-1::foundation-model/m"}}
 	otherStar   = map[string]any{"Effect": "Allow", "Action": []any{"logs:PutLogEvents"}, "Resource": []any{"*"}}
+	loggingCfg  = map[string]any{"Effect": "Allow", "Action": []any{"bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"}, "Resource": "*"}
+	loggingPlus = map[string]any{"Effect": "Allow", "Action": []any{"bedrock:PutModelInvocationLoggingConfiguration", "bedrock:InvokeModel"}, "Resource": "*"}
 )
 
 func TestRules(t *testing.T) {
@@ -72,6 +74,8 @@ func TestRules(t *testing.T) {
 		{"wildcard model", Permissions(doc(starModel)), "wildcard Bedrock resource", BedrockResource},
 		{"bedrock-runtime prefix", Permissions(doc(runtimeAct)), "no bedrock-runtime: prefix", BedrockPrefix},
 		{"non-bedrock wildcard is cdk-nag's business", Permissions(doc(otherStar)), "", Rule{}},
+		{"logging configuration takes only *", Permissions(doc(loggingCfg)), "", Rule{}},
+		{"invoke beside the logging calls", Permissions(doc(loggingPlus)), "wildcard Bedrock resource", BedrockResource},
 		{"bucket not retained", Retained("AWS::S3::Bucket", "Delete"), "not retained", DataRetained},
 		{"bucket retained", Retained("AWS::S3::Bucket", "Retain"), "", Rule{}},
 		{"bucket retained, CDK spelling", Retained("AWS::S3::Bucket", "RETAIN"), "", Rule{}},

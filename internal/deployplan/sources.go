@@ -92,12 +92,20 @@ func ModelAccountStacks(e *estate.Estate) []Stack {
 			}
 			// Roles are those it serves: a role's profiles go with the role,
 			// before central when it is added, after when it is removed.
-			out = append(out, Stack{Name: set.Stack, Account: a.Account, Region: set.Region, Kind: ModelAccount, Group: a.Name, DependsOn: mains, Roles: served,
-				Fingerprint: hash(struct {
-					Profiles any
-					Roles    []share
-					Tags     []estate.Tag
-				}{set.Profiles, shares, e.Tags})})
+			fp := hash(struct {
+				Profiles any
+				Roles    []share
+				Tags     []estate.Tag
+			}{set.Profiles, shares, e.Tags})
+			if set.Logging != nil || set.Enforced != nil {
+				// Hashed only when set, so stacks without them keep their fingerprint.
+				fp = hash(struct {
+					Profiles string
+					Logging  *config.Logging
+					Enforced *config.EnforcedGuardrail
+				}{fp, set.Logging, set.Enforced})
+			}
+			out = append(out, Stack{Name: set.Stack, Account: a.Account, Region: set.Region, Kind: ModelAccount, Group: a.Name, DependsOn: mains, Roles: served, Fingerprint: fp})
 		}
 	}
 	return out

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/acme/genai-estate/config"
@@ -98,6 +99,9 @@ type Role struct {
 	// Grants maps each region to the model ids granted there, sorted.
 	Grants map[string][]string
 	Shard  int
+	// guard is the role's guardrail and perimeter (nil if neither applies),
+	// found once for its policies and its routes.
+	guard *Guard
 	// Path is the config path of the use case or group, for messages.
 	Path string
 }
@@ -152,6 +156,7 @@ func (a *Account) ShardRoles(shard int) []*Role {
 func Build(c *config.Config) (*Estate, error) {
 	rep := c.Report()
 	e := &Estate{Config: c, Tags: tags(c)}
+	tk := newTrustKeys(c)
 	// A group's subjects are its members': found once, not once per account
 	// (at 1,000 accounts that lookup was most of the plan's time).
 	useCases := make(map[string]config.UseCase, len(c.UseCases))
@@ -199,21 +204,21 @@ func Build(c *config.Config) (*Estate, error) {
 		lim := c.EffectiveLimits(ma)
 		for _, j := range uses[ma.Name].useCases {
 			u := c.UseCases[j]
-			if r := planRole(c, rep, a, lim, spec{path: fmt.Sprintf("useCases[%d]", j), kind: "useCase", name: u.Name, desc: u.Description,
+			if r := planRole(c, rep, tk, a, lim, spec{path: "useCases[" + strconv.Itoa(j) + "]", kind: "useCase", name: u.Name, desc: u.Description,
 				subjects: u.Subjects, layout: u.PolicyLayout, access: u.Access}); r != nil {
 				a.Roles = append(a.Roles, r)
 			}
 		}
 		for _, j := range uses[ma.Name].groups {
 			g := c.Groups[j]
-			if r := planRole(c, rep, a, lim, spec{path: fmt.Sprintf("groups[%d]", j), kind: "group", name: g.Name, desc: g.Description,
+			if r := planRole(c, rep, tk, a, lim, spec{path: "groups[" + strconv.Itoa(j) + "]", kind: "group", name: g.Name, desc: g.Description,
 				subjects: groupSubjects[j], members: g.Members, layout: g.PolicyLayout, access: g.Access}); r != nil {
 				a.Roles = append(a.Roles, r)
 			}
 		}
 		for _, j := range uses[ma.Name].vendors {
 			v := c.Vendors[j]
-			if r := planRole(c, rep, a, lim, spec{path: fmt.Sprintf("vendors[%d]", j), kind: "vendor", name: v.Name, desc: v.Description,
+			if r := planRole(c, rep, tk, a, lim, spec{path: "vendors[" + strconv.Itoa(j) + "]", kind: "vendor", name: v.Name, desc: v.Description,
 				vendor: &v, layout: v.PolicyLayout, access: v.Access}); r != nil {
 				a.Roles = append(a.Roles, r)
 			}
@@ -242,6 +247,9 @@ func Build(c *config.Config) (*Estate, error) {
 	return e, nil
 }
 
+// kindWords name a role's kind in its default description.
+var kindWords = map[string]string{"useCase": "use case", "group": "domain", "vendor": "vendor"}
+
 // spec is what a role is planned from: a use case, a group or a vendor.
 type spec struct {
 	path, kind, name, desc string
@@ -251,7 +259,7 @@ type spec struct {
 	access                 []config.Access
 }
 
-func planRole(c *config.Config, rep *config.Reporter, a *Account, lim config.Limits, sp spec) *Role {
+func planRole(c *config.Config, rep *config.Reporter, tk trustKeys, a *Account, lim config.Limits, sp spec) *Role {
 	path, kind, name, access := sp.path, sp.kind, sp.name, sp.access
 	grants := map[string][]string{}
 	for _, acc := range access {
@@ -285,12 +293,14 @@ func planRole(c *config.Config, rep *config.Reporter, a *Account, lim config.Lim
 	}
 	r.Description = sp.desc
 	if r.Description == "" {
-		r.Description = fmt.Sprintf("Bedrock access of %s %s", map[string]string{"useCase": "use case", "group": "domain", "vendor": "vendor"}[kind], name)
+		r.Description = "Bedrock access of " + kindWords[kind] + " " + name
 	}
-	r.Trust = trust(c, a.ProviderArn, subjects)
+	r.guard = guard(c, a, r, roleGuardrail(c, r.Kind, r.Name.Subject))
 	if sp.vendor != nil {
 		r.Trust = vendorTrust(a, sp.vendor)
 		r.Vendor = sp.vendor.Name
+	} else {
+		r.Trust = tk.trust(a.ProviderArn, subjects)
 	}
 	trustDoc := size(r.Trust)
 	r.trustShape = trustDoc.shape
@@ -311,18 +321,30 @@ func planRole(c *config.Config, rep *config.Reporter, a *Account, lim config.Lim
 // trust lets the account's own OIDC provider in, for tokens of the right
 // audience and one of the listed subjects. A custom claim such as `groups`
 // is not an IAM condition key, so membership is expressed by subjects.
-func trust(c *config.Config, providerArn string, subjects []string) iampolicy.Document {
-	iss := c.Issuer()
+func (k trustKeys) trust(providerArn string, subjects []string) iampolicy.Document {
 	return iampolicy.New(iampolicy.Statement{
 		Sid:       "GatewayWebIdentity",
 		Effect:    "Allow",
 		Principal: map[string]string{"Federated": providerArn},
 		Action:    []string{"sts:AssumeRoleWithWebIdentity"},
 		Condition: map[string]map[string][]string{"StringEquals": {
-			iss + ":aud": slices.Sorted(slices.Values(c.IdentityProvider.Audiences)),
-			iss + ":sub": subjects,
+			k.aud: k.audiences,
+			k.sub: subjects,
 		}},
 	})
+}
+
+// trustKeys are what every web-identity trust policy of the estate shares:
+// the issuer's condition keys and the sorted audiences, found once per plan
+// rather than once per role. Documents are read-only, so roles share them.
+type trustKeys struct {
+	aud, sub  string
+	audiences []string
+}
+
+func newTrustKeys(c *config.Config) trustKeys {
+	iss := c.Issuer()
+	return trustKeys{aud: iss + ":aud", sub: iss + ":sub", audiences: slices.Sorted(slices.Values(c.IdentityProvider.Audiences))}
 }
 
 // vendorTrust lets only the vendor's principal in, and only with its external
@@ -354,11 +376,13 @@ func shard(c *config.Config, rep *config.Reporter, path string, a *Account) {
 	hashes, sizes := make([]uint32, len(a.Roles)), make([]int, len(a.Roles))
 	// The longest stack name a shard can have, for CDK's path metadata.
 	stack := a.Stack(c.Org, c.Layer, 49)
+	tags := tags(c)
+	h := fnv.New32a()
 	for i, r := range a.Roles {
-		h := fnv.New32a()
+		h.Reset()
 		h.Write([]byte(strings.ToLower(r.Name.Subject)))
 		hashes[i] = h.Sum32()
-		sizes[i] = r.templateBytes(a, tags(c), stack) * 105 / 100
+		sizes[i] = r.templateBytes(a, tags, stack) * 105 / 100
 	}
 	for {
 		res, outs, size := make([]int, n), make([]int, n), make([]int, n)

@@ -16,12 +16,10 @@ import (
 	"github.com/acme/genai-estate/internal/naming"
 )
 
-// Limits of application inference profiles.
+// Bedrock's "Inference profiles per account" quota (1,000 in each region by
+// default, adjustable, L-40EC9882 in the AWS General Reference) is
+// config.Limits.InferenceProfilesPerRegion.
 const (
-	// MaxAppProfilesPerRegion is Bedrock's default quota of application
-	// inference profiles per account and region (adjustable through
-	// Service Quotas; the plan assumes the default).
-	MaxAppProfilesPerRegion = 1000
 	// appProfileIDLen is the length of the generated id in a profile's ARN.
 	// Placeholders have the same length, so policy sizes are exact.
 	appProfileIDLen = 12
@@ -33,11 +31,43 @@ const (
 // their ARNs. Bedrock resources are regional and a CloudFormation stack
 // creates resources only in its own region, so each set is its own stack;
 // a policy must name its profiles' generated ARNs, so it lives beside them.
+//
+// The same stack holds the account's governance settings of that region,
+// which Bedrock also keeps per account and region: invocation logging and
+// the enforced guardrail. With those, a set exists in a region even without
+// profiles (costAttribution: direct).
 type ProfileSet struct {
 	Region   string
 	Stack    string
 	Profiles []*AppProfile // sorted by name
 	Roles    []*ProfileRole
+	// Logging is the estate's invocation logging, nil when off; LogGroup
+	// names its log group.
+	Logging  *config.Logging
+	LogGroup string
+	// Enforced is the account's enforced guardrail in this region, if any.
+	Enforced *config.EnforcedGuardrail
+}
+
+// Invocation logging names, the same in every account and region (one
+// logging configuration per account and region).
+const (
+	// InvocationLogPrefix is the key prefix of the log objects in the bucket.
+	InvocationLogPrefix = "invocation-logs"
+	// InvocationLogStream is the stream Bedrock writes to (AWS documents
+	// the role's permission on exactly this stream).
+	InvocationLogStream = "aws/bedrock/modelinvocations"
+)
+
+// LoggingActions are the calls the logging custom resource makes (create
+// and update, delete). They act on the account's one logging configuration
+// in a region and support no resource types, so IAM takes only "*" as
+// their resource (Service Authorization Reference).
+var LoggingActions = []string{"bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"}
+
+// InvocationLogGroup is the log group of the model invocation logs.
+func InvocationLogGroup(c *config.Config) string {
+	return "/" + c.Org + "/" + c.Layer + "/bedrock/model-invocations"
 }
 
 // ProfileRole is one role's share of a ProfileSet.
@@ -133,18 +163,32 @@ func placeholder(a *Account, region string, name naming.AppProfile) string {
 // profiles plans an account's application inference profiles, their
 // policies and parameters, and checks their limits.
 func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, lim config.Limits) {
-	if c.Attribution() == config.CostDirect {
-		return
-	}
 	sets := map[string]*ProfileSet{}
+	set := func(region string) *ProfileSet {
+		if sets[region] == nil {
+			sets[region] = &ProfileSet{Region: region, Stack: a.ProfileStack(c.Org, c.Layer, region)}
+		}
+		return sets[region]
+	}
+	// Logging in every region a role is granted in; an enforced guardrail
+	// where the config puts it.
+	for _, r := range a.Roles {
+		for region := range r.Grants {
+			if c.Logging != nil {
+				set(region).Logging, set(region).LogGroup = c.Logging, InvocationLogGroup(c)
+			}
+		}
+	}
+	for i := range a.EnforcedGuardrails {
+		set(a.EnforcedGuardrails[i].Region).Enforced = &a.EnforcedGuardrails[i]
+	}
 	extra := map[*Role]int{} // managed policies each role gains
 	for _, r := range a.Roles {
+		if c.Attribution() == config.CostDirect {
+			break
+		}
 		for _, region := range slices.Sorted(maps.Keys(r.Grants)) {
-			set := sets[region]
-			if set == nil {
-				set = &ProfileSet{Region: region, Stack: a.ProfileStack(c.Org, c.Layer, region)}
-				sets[region] = set
-			}
+			set := set(region)
 			pr := &ProfileRole{Role: r, Parameter: ProfileParameterPath(c) + "/" + r.Name.Subject}
 			arns := map[string]string{}
 			var units []unit
@@ -219,8 +263,8 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 	for _, region := range slices.Sorted(maps.Keys(sets)) {
 		set := sets[region]
 		slices.SortFunc(set.Profiles, func(x, y *AppProfile) int { return strings.Compare(x.Name.String(), y.Name.String()) })
-		if n := len(set.Profiles); n > MaxAppProfilesPerRegion {
-			rep.Add(path+".name", "raise the quota in Service Quotas and split the grants across accounts, or use costAttribution: direct", "account %s needs %d application inference profiles in %s, %d over Bedrock's default quota of %d per account and region", a.Name, n, region, n-MaxAppProfilesPerRegion, MaxAppProfilesPerRegion)
+		if n := len(set.Profiles); n > lim.InferenceProfilesPerRegion {
+			rep.Add(path+".name", "raise the quota in Service Quotas and set limits.inferenceProfilesPerRegion, move use cases to another account, or use costAttribution: direct", "account %s needs %d application inference profiles in %s, %d over its quota of %d inference profiles per account and region", a.Name, n, region, n-lim.InferenceProfilesPerRegion, lim.InferenceProfilesPerRegion)
 		}
 		if n := set.Resources(); n > MaxStackResources {
 			rep.Add(path+".name", "grant fewer models per region in this account, move use cases to another account, or use costAttribution: direct", "stack %s would hold %d resources, over CloudFormation's %d per stack", set.Stack, n, MaxStackResources)
@@ -230,11 +274,34 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 }
 
 // Resources counts the set's CloudFormation resources: profiles, policies,
-// parameters and CDK's metadata resource.
+// parameters, the logging and enforced-guardrail resources and CDK's
+// metadata resource.
 func (s *ProfileSet) Resources() int {
 	n := len(s.Profiles) + 1
 	for _, r := range s.Roles {
 		n += len(r.Policies) + 1
+	}
+	if l := s.Logging; l != nil {
+		n += LoggingResources(l)
+	}
+	if s.Enforced != nil {
+		n++
+	}
+	return n
+}
+
+// LoggingResources is how many resources invocation logging adds to a
+// stack (constructs/governance builds them; its test holds the two equal):
+// the KMS key, the custom resource with its policy and the Lambda function,
+// role and log group behind it; for CloudWatch the log group and Bedrock's
+// role; for S3 the bucket, its access-log bucket and their two policies.
+func LoggingResources(l *config.Logging) int {
+	n := 6
+	if l.CloudWatch != nil {
+		n += 2
+	}
+	if l.S3 != nil {
+		n += 4
 	}
 	return n
 }

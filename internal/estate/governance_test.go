@@ -199,7 +199,7 @@ func TestGovernanceErrors(t *testing.T) {
 		{"empty perimeter", "  - {name: U, subjects: [s], access: [{account: A, models: [" + haiku + "]}]}\nperimeter: {}\n",
 			[]string{"perimeter: an empty perimeter would deny every invoke call"}},
 		{"profiles over the quota and the stack limit", many(100),
-			[]string{"account A needs 1100 application inference profiles in us-east-1, 100 over Bedrock's default quota of 1000", "stack ACME-GenAI-A-Profiles-us-east-1 would hold"}},
+			[]string{"account A needs 1100 application inference profiles in us-east-1, 100 over its quota of 1000 inference profiles per account and region", "stack ACME-GenAI-A-Profiles-us-east-1 would hold"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := config.Parse("estate.yaml", []byte(fmt.Sprintf(head, "")+tc.body))
@@ -228,3 +228,85 @@ func TestGuardStatementsStayInPolicy(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// Logging and an enforced guardrail put a governance set (and stack) in each
+// region they apply to, whatever the cost attribution, counted exactly.
+func TestGovernanceSets(t *testing.T) {
+	const logging = "logging: {cloudWatch: {retentionDays: 30}, s3: {expirationDays: 90}}\n"
+	for _, tc := range []struct {
+		name, top     string
+		regions       []string // of the sets
+		logged        bool
+		enforced      string // region of the enforced guardrail
+		resourcesInUE int    // resources of the us-east-1 set
+	}{
+		{"nothing, direct", "", nil, false, "", 0},
+		{"logging, direct", logging, []string{"us-east-1"}, true, "", 1 + 12},
+		{"logging, profiles", logging + "costAttribution: profiles\n", []string{"us-east-1"}, true, "", 1 + 12 + 2 + 1 + 1},
+		{"cloudWatch only", "logging: {cloudWatch: {}}\n", []string{"us-east-1"}, true, "", 1 + 8},
+		{"s3 only", "logging: {s3: {}}\n", []string{"us-east-1"}, true, "", 1 + 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := govEstate(t, tc.top, "").Accounts[0]
+			var regions []string
+			for _, s := range a.Profiles {
+				regions = append(regions, s.Region)
+				assert.Equal(t, tc.logged, s.Logging != nil)
+				if s.Logging != nil {
+					assert.Equal(t, "/ACME/GenAI/bedrock/model-invocations", s.LogGroup)
+				}
+				if s.Region == "us-east-1" {
+					assert.Equal(t, tc.resourcesInUE, s.Resources())
+				}
+			}
+			assert.Equal(t, tc.regions, regions)
+		})
+	}
+	// Defaults: text on, the rest off; retention and expiration filled in.
+	l := govEstate(t, "logging: {cloudWatch: {}, s3: {}}\n", "").Accounts[0].Profiles[0].Logging
+	assert.Equal(t, config.Logging{CloudWatch: &config.CloudWatchLogging{RetentionDays: 90}, S3: &config.S3Logging{ExpirationDays: 365}, TextData: true}, *l)
+}
+
+func TestEnforcedGuardrailSet(t *testing.T) {
+	e, err := load(t, ", enforcedGuardrails: [{region: us-west-2, id: gr0abc123def, version: \"4\"}]",
+		fmt.Sprintf("  - {name: U, subjects: [s], access: [{account: A, regions: [us-east-1], models: [%s]}]}\n", haiku))
+	require.NoError(t, err)
+	sets := e.Accounts[0].Profiles
+	require.Len(t, sets, 1, "only where the guardrail is enforced: direct and no logging")
+	assert.Equal(t, "us-west-2", sets[0].Region)
+	assert.Equal(t, &config.EnforcedGuardrail{Region: "us-west-2", ID: "gr0abc123def", Version: "4"}, sets[0].Enforced)
+	assert.Equal(t, 2, sets[0].Resources())
+}
+
+// The quota of inference profiles is the account's: raised through limits,
+// 1,100 profiles in one region are within it (the stack limit still holds),
+// and it cannot be set below AWS's default.
+func TestInferenceProfileQuotaRaised(t *testing.T) {
+	var models, ids, ucs []string
+	for i := range 100 {
+		id := fmt.Sprintf("anthropic.fake-%04d-v1:0", i)
+		models = append(models, fmt.Sprintf("  - {id: %s, provider: Anthropic}", id))
+		ids = append(ids, id)
+	}
+	for u := 0; u < 11; u++ {
+		ucs = append(ucs, fmt.Sprintf("  - {name: U%d, subjects: [s%d], access: [{account: A, regions: [us-east-1], models: [%s]}]}", u, u, strings.Join(ids, ", ")))
+	}
+	body := strings.Join(ucs, "\n") + "\ncostAttribution: profiles\nmodels:\n" + strings.Join(models, "\n") + "\n"
+	for _, tc := range []struct {
+		limits    string
+		overQuota bool
+	}{
+		{"limits: {managedPoliciesPerRole: 25}\n", true},
+		{"limits: {managedPoliciesPerRole: 25, inferenceProfilesPerRegion: 2000}\n", false},
+	} {
+		c, err := config.Parse("estate.yaml", []byte(fmt.Sprintf(head, "")+body+tc.limits))
+		require.NoError(t, err)
+		_, err = Build(c)
+		require.Error(t, err)
+		assert.Equal(t, tc.overQuota, strings.Contains(err.Error(), "1100 application inference profiles in us-east-1"), tc.limits)
+		assert.Contains(t, err.Error(), "stack ACME-GenAI-A-Profiles-us-east-1 would hold")
+	}
+	_, err := config.Parse("estate.yaml", []byte(fmt.Sprintf(head, "")+body+"limits: {inferenceProfilesPerRegion: 999}\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "limits.inferenceProfilesPerRegion")
+}

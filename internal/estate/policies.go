@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -34,7 +35,7 @@ func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layou
 	if c.Attribution() == config.CostProfiles {
 		return nil // every grant goes through the role's application profiles
 	}
-	g := guard(c, a, r, roleGuardrail(c, r.Kind, r.Name.Subject))
+	g := r.guard
 	var out []*Policy
 	part, provider := 0, ""
 	for _, pp := range a.policyParts(c, r.Grants, layout, g) {
@@ -73,18 +74,19 @@ type policyPart struct {
 // the same grants and guard get the same documents, so they are built and
 // measured once per account; the roles share them, read-only.
 func (a *Account) policyParts(c *config.Config, grants map[string][]string, layout string, g *Guard) []policyPart {
-	var key strings.Builder
-	key.WriteString(layout)
+	key := make([]byte, 0, 256)
+	key = append(key, layout...)
 	if g != nil {
-		fmt.Fprintf(&key, "\x00%s\x00%s\x00%t", g.GuardrailID, g.GuardrailArn, g.Perimeter != nil)
+		key = append(append(append(append(append(key, 0), g.GuardrailID...), 0), g.GuardrailArn...), 0)
+		key = strconv.AppendBool(key, g.Perimeter != nil)
 	}
-	for _, region := range slices.Sorted(maps.Keys(grants)) {
-		key.WriteString("\x00" + region)
+	for _, region := range sortedKeys(grants) {
+		key = append(append(key, 0), region...)
 		for _, m := range grants[region] {
-			key.WriteString("\x01" + m)
+			key = append(append(key, 1), m...)
 		}
 	}
-	if parts, ok := a.docs[key.String()]; ok {
+	if parts, ok := a.docs[string(key)]; ok { // looked up without allocating
 		return parts
 	}
 	byProvider := map[string][]unit{}
@@ -116,7 +118,7 @@ providers:
 	if a.docs == nil {
 		a.docs = map[string][]policyPart{}
 	}
-	a.docs[key.String()] = out
+	a.docs[string(key)] = out
 	return out
 }
 

@@ -1,9 +1,8 @@
 package estate
 
 import (
-	"encoding/json"
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/acme/genai-estate/config"
@@ -79,49 +78,60 @@ func routing(e *Estate, rep *config.Reporter) []Parameter {
 		r   *Role
 		via string
 	}
-	byUseCase := map[string][]assumable{}
+	byUseCase := make(map[string][]assumable, len(c.UseCases))
+	// Each role's share of its account's profile sets, in set order: found
+	// once, not by scanning every set's roles for every route.
+	type share struct {
+		set *ProfileSet
+		pr  *ProfileRole
+	}
+	shares := map[*Role][]share{}
 	for _, a := range e.Accounts {
 		for _, r := range a.Roles {
 			switch r.Kind {
 			case "useCase":
 				byUseCase[r.Name.Subject] = append(byUseCase[r.Name.Subject], assumable{a, r, "useCase"})
 			case "group":
+				via := "group:" + r.Name.Subject
 				for _, m := range slices.Compact(slices.Sorted(slices.Values(r.Members))) {
-					byUseCase[m] = append(byUseCase[m], assumable{a, r, "group:" + r.Name.Subject})
+					byUseCase[m] = append(byUseCase[m], assumable{a, r, via})
 				}
 			}
 		}
+		for _, set := range a.Profiles {
+			for _, pr := range set.Roles {
+				shares[pr.Role] = append(shares[pr.Role], share{set, pr})
+			}
+		}
 	}
-	var out []Parameter
+	prefix := RoutingPath(c) + "/"
+	out := make([]Parameter, 0, len(c.UseCases))
+	var b []byte
 	for i, u := range c.UseCases {
 		doc := Routing{UseCase: u.Name, Subjects: slices.Sorted(slices.Values(u.Subjects)), CredentialTTLSeconds: ttl, Quota: u.Quota, Routes: []Route{}}
 		for _, as := range byUseCase[u.Name] {
 			a, r, via := as.a, as.r, as.via
 			rt := Route{AccountName: a.Name, Account: a.Account, RoleArn: roleArn(a, r), Via: via, Models: r.Grants}
-			for _, set := range a.Profiles {
-				for _, pr := range set.Roles {
-					if pr.Role != r {
-						continue
-					}
-					if rt.Profiles == nil {
-						rt.Profiles = map[string]map[string]string{}
-					}
-					rt.Profiles[set.Region] = map[string]string{}
-					for _, p := range pr.Profiles {
-						rt.Profiles[set.Region][p.Model] = p.Name.String()
-					}
-					rt.ProfileArns = pr.Parameter
+			for _, sh := range shares[r] {
+				if rt.Profiles == nil {
+					rt.Profiles = map[string]map[string]string{}
 				}
+				models := make(map[string]string, len(sh.pr.Profiles))
+				for _, p := range sh.pr.Profiles {
+					models[p.Model] = p.Name.String()
+				}
+				rt.Profiles[sh.set.Region] = models
+				rt.ProfileArns = sh.pr.Parameter
 			}
-			if g := guard(c, a, r, roleGuardrail(c, r.Kind, r.Name.Subject)); g != nil && g.Guardrail != nil {
+			if g := r.guard; g != nil && g.Guardrail != nil {
 				rt.Guardrail = &RouteGuardrail{ID: g.Guardrail.ID, Version: g.Guardrail.Version, Arn: g.GuardrailArn}
 			}
 			doc.Routes = append(doc.Routes, rt)
 		}
-		b, _ := json.Marshal(doc)
-		p := Parameter{UseCase: u.Name, Name: RoutingPath(c) + "/" + u.Name, Value: string(b), Advanced: len(b) > MaxStandardParameter}
+		b = appendRouting(b[:0], &doc) // the bytes of json.Marshal(doc)
+		p := Parameter{UseCase: u.Name, Name: prefix + u.Name, Value: string(b), Advanced: len(b) > MaxStandardParameter}
 		if len(b) > MaxAdvancedParameter {
-			rep.Add(fmt.Sprintf("useCases[%d].name", i), "grant fewer models or regions per role, or split the use case", "routing data of %s is %d bytes, %d over SSM's advanced-parameter limit of %d", u.Name, len(b), len(b)-MaxAdvancedParameter, MaxAdvancedParameter)
+			rep.Add("useCases["+strconv.Itoa(i)+"].name", "grant fewer models or regions per role, or split the use case", "routing data of %s is %d bytes, %d over SSM's advanced-parameter limit of %d", u.Name, len(b), len(b)-MaxAdvancedParameter, MaxAdvancedParameter)
 		}
 		out = append(out, p)
 	}

@@ -1,6 +1,7 @@
 package estate
 
 import (
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -84,19 +85,30 @@ type sizedDoc struct {
 }
 
 func size(d iampolicy.Document) sizedDoc {
-	b := d.JSON()
-	return sizedDoc{d, iamChars(b), docShape(shapeOf(b))}
+	buf := scratch.Get().(*[]byte)
+	b := appendDoc((*buf)[:0], d) // the bytes of d.JSON()
+	s := sizedDoc{d, iamChars(b), docShape(shapeOf(b))}
+	*buf = b
+	scratch.Put(buf)
+	return s
 }
+
+// scratch holds buffers that documents are written into to be measured.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // iamChars counts as iampolicy.Document.Size does (IAM does not count
 // whitespace), from JSON already marshalled; TestIAMChars holds them equal.
 func iamChars(b []byte) int {
 	n := 0
 	for i := 0; i < len(b); {
-		r, w := rune(b[i]), 1
-		if r >= utf8.RuneSelf {
-			r, w = utf8.DecodeRune(b[i:])
+		if c := b[i]; c < utf8.RuneSelf {
+			if !asciiSpace[c] {
+				n++
+			}
+			i++
+			continue
 		}
+		r, w := utf8.DecodeRune(b[i:])
 		if !unicode.IsSpace(r) {
 			n++
 		}
@@ -104,6 +116,9 @@ func iamChars(b []byte) int {
 	}
 	return n
 }
+
+// asciiSpace is unicode.IsSpace for the ASCII bytes.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // object is the indented size of a JSON object (or array) at depth d whose
 // members (or elements), without their line breaks, have these sizes.
