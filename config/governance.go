@@ -25,6 +25,41 @@ const (
 type Guardrail struct {
 	ID      string `yaml:"id" doc:"Guardrail id (lower-case letters and digits), in the model account and region where the role is granted." required:"true"`
 	Version string `yaml:"version" doc:"Guardrail version: a number, or DRAFT." required:"true"`
+	// Profile is the guardrail's own cross-Region configuration, which the
+	// toolkit cannot read from the guardrail: AWS requires
+	// bedrock:ApplyGuardrail on the profile in each destination region.
+	Profile        string   `yaml:"profile,omitempty" doc:"The guardrail profile the guardrail uses for cross-Region guardrail inference (its crossRegionConfig), e.g. us.guardrail.v1:0; the roles may then apply it in the profile's destination regions."`
+	ProfileRegions []string `yaml:"profileRegions,omitempty" doc:"Destination regions of the guardrail profile from the guardrail's region (Bedrock user guide, cross-Region guardrail inference). Default: known for the us and us-gov profiles; required for others." schema:"region"`
+}
+
+// guardrailProfileRegions are the destination regions of the guardrail
+// profiles, by profile and source region, as the Bedrock user guide lists
+// them ("Supported Regions for cross-Region guardrail inference"). Profiles
+// not listed here need guardrail.profileRegions.
+var guardrailProfileRegions = map[string]map[string][]string{
+	"us.guardrail.v1:0": {
+		"us-east-1": {"us-east-1", "us-east-2", "us-west-2"},
+		"us-east-2": {"us-east-1", "us-east-2", "us-west-2"},
+		"us-west-1": {"us-east-1", "us-east-2", "us-west-1", "us-west-2"},
+		"us-west-2": {"us-east-1", "us-east-2", "us-west-2"},
+	},
+	"us-gov.guardrail.v1:0": {
+		"us-gov-east-1": {"us-gov-east-1", "us-gov-west-1"},
+		"us-gov-west-1": {"us-gov-east-1", "us-gov-west-1"},
+	},
+}
+
+// GuardrailProfileRegions are the regions where a role calling the guardrail
+// from source may be routed through its profile: the config's list, else
+// the known table; none without a profile.
+func (g *Guardrail) GuardrailProfileRegions(source string) []string {
+	if g == nil || g.Profile == "" {
+		return nil
+	}
+	if len(g.ProfileRegions) > 0 {
+		return g.ProfileRegions
+	}
+	return guardrailProfileRegions[g.Profile][source]
 }
 
 // Logging is model invocation logging, in every model account and region
@@ -135,7 +170,12 @@ func (v *validator) governance() {
 			scopes = append(scopes, scope{fmt.Sprintf("groups[%d].guardrail", i), g.Guardrail, [][]Access{g.Access}})
 		}
 	}
+	profileOf := map[string]string{} // guardrail id -> its profile and regions, as first given
 	for _, s := range scopes {
+		if p, seen := profileOf[s.g.ID]; seen && p != s.g.Profile+" "+strings.Join(s.g.ProfileRegions, ",") {
+			v.r.Add(s.path+".profile", "give guardrail "+s.g.ID+" the same profile and profileRegions everywhere (they describe the guardrail itself)", "guardrail %s is given another profile than before", s.g.ID)
+		}
+		profileOf[s.g.ID] = s.g.Profile + " " + strings.Join(s.g.ProfileRegions, ",")
 		if v.required(s.path+".id", s.g.ID == "", "the guardrail's id, e.g. gr0abc123def") && !guardrailIDRE.MatchString(s.g.ID) {
 			v.r.Add(s.path+".id", "use the guardrail's id (lower-case letters and digits), not its ARN or name", "%q is not a guardrail id", s.g.ID)
 		}
@@ -164,6 +204,7 @@ func (v *validator) governance() {
 			slices.Sort(places)
 			v.r.Add(s.path+".id", "set the guardrail on use cases or groups that are each granted in a single account and region (a guardrail id exists in one account and region only)", "guardrail %s would apply to calls in %s, but a guardrail belongs to one account and region", s.g.ID, strings.Join(places, ", "))
 		}
+		v.guardrailProfile(s.path, s.g, places)
 	}
 	v.perimeter()
 	v.logging()
@@ -208,6 +249,30 @@ func firstOr(list []string, def string) string {
 		return list[0]
 	}
 	return def
+}
+
+var guardrailProfileRE = regexp.MustCompile(`^[a-z0-9-]+\.guardrail\.v[0-9:]+$`)
+
+// guardrailProfile checks a guardrail's profile; places are the "<account>
+// <region>" pairs the guardrail applies to (one, when valid).
+func (v *validator) guardrailProfile(path string, g *Guardrail, places []string) {
+	if g.Profile == "" {
+		if len(g.ProfileRegions) > 0 {
+			v.r.Add(path+".profileRegions", "add profile: the guardrail profile's id, or remove profileRegions", "profileRegions without a profile")
+		}
+		return
+	}
+	if !guardrailProfileRE.MatchString(g.Profile) {
+		v.r.Add(path+".profile", "use the guardrail profile's id, e.g. us.guardrail.v1:0, not its ARN", "%q is not a guardrail profile id", g.Profile)
+		return
+	}
+	if len(places) != 1 || len(g.ProfileRegions) > 0 {
+		return
+	}
+	source := places[0][strings.LastIndexByte(places[0], ' ')+1:]
+	if len(g.GuardrailProfileRegions(source)) == 0 {
+		v.r.Add(path+".profile", "list profileRegions: the destination regions of "+g.Profile+" from "+source+" (Bedrock user guide, cross-Region guardrail inference)", "the destination regions of guardrail profile %s from %s are not known to the toolkit", g.Profile, source)
+	}
 }
 
 func (v *validator) perimeter() {

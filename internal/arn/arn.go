@@ -74,6 +74,13 @@ func Bedrock(partition, region, account, kind, id string) string {
 	return ARN{partition, "bedrock", region, account, kind + "/" + id}.String()
 }
 
+// GuardrailProfile is a system-defined guardrail profile (e.g.
+// us.guardrail.v1:0) as IAM names it in one region of an account: the
+// account is the caller's, and the region one of the profile's destinations.
+func GuardrailProfile(partition, region, account, id string) string {
+	return Bedrock(partition, region, account, "guardrail-profile", id)
+}
+
 // Regional is any other regional resource: service, region, account and the
 // resource part as the service writes it (e.g. "parameter/a/b", "repository/x").
 func Regional(partition, service, region, account, resource string) string {

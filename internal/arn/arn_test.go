@@ -26,6 +26,7 @@ func TestBuildAndParse(t *testing.T) {
 		{OIDCProvider("aws", "111111111111", "https://acme.okta.com/oauth2/default"), "arn:aws:iam::111111111111:oidc-provider/acme.okta.com/oauth2/default"},
 		{AccountRoot("aws-us-gov", "111111111111"), "arn:aws-us-gov:iam::111111111111:root"},
 		{Bedrock("aws", "us-east-1", "", "foundation-model", "anthropic.claude-3-haiku-20240307-v1:0"), "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"},
+		{GuardrailProfile("aws", "us-east-2", "111111111111", "us.guardrail.v1:0"), "arn:aws:bedrock:us-east-2:111111111111:guardrail-profile/us.guardrail.v1:0"},
 		{Regional("aws", "ssm", "us-east-1", "111111111111", "parameter/ACME/x"), "arn:aws:ssm:us-east-1:111111111111:parameter/ACME/x"},
 	} {
 		assert.Equal(t, tc.want, tc.got)

@@ -102,8 +102,11 @@ type Guard struct {
 	// GuardrailArn is the guardrail's ARN; GuardrailID carries its version
 	// (ARN:version), the value of bedrock:GuardrailIdentifier.
 	GuardrailArn, GuardrailID string
-	Guardrail                 *config.Guardrail
-	Perimeter                 *config.Perimeter
+	// ProfileArns are the guardrail's profile in each destination region,
+	// where AWS requires bedrock:ApplyGuardrail too; none without a profile.
+	ProfileArns []string
+	Guardrail   *config.Guardrail
+	Perimeter   *config.Perimeter
 }
 
 // ProfileStack names the stack of an account's profiles in one region.
@@ -130,7 +133,11 @@ func guard(c *config.Config, a *Account, r *Role, g *config.Guardrail) *Guard {
 		// Validation guarantees the role is granted in one region.
 		for region := range r.Grants {
 			out.GuardrailArn = GuardrailArn(a.Partition, region, a.Account, g.ID)
+			for _, dest := range g.GuardrailProfileRegions(region) {
+				out.ProfileArns = append(out.ProfileArns, arn.GuardrailProfile(a.Partition, dest, a.Account, g.Profile))
+			}
 		}
+		slices.Sort(out.ProfileArns)
 		out.GuardrailID = out.GuardrailArn + ":" + g.Version
 	}
 	return out
@@ -337,7 +344,7 @@ func guardStatements(g *Guard, direct []string) []iampolicy.Statement {
 		out = append(out,
 			iampolicy.Statement{Sid: "DenyWithoutGuardrail", Effect: "Deny", Action: InvokeActions, Resource: direct,
 				Condition: map[string]map[string][]string{"StringNotEquals": {"bedrock:GuardrailIdentifier": {g.GuardrailID}}}},
-			iampolicy.Statement{Sid: "ApplyGuardrail", Effect: "Allow", Action: []string{"bedrock:ApplyGuardrail"}, Resource: []string{g.GuardrailArn}})
+			iampolicy.Statement{Sid: "ApplyGuardrail", Effect: "Allow", Action: []string{"bedrock:ApplyGuardrail"}, Resource: append([]string{g.GuardrailArn}, g.ProfileArns...)})
 	}
 	if p := g.Perimeter; p != nil {
 		// One Deny whose conditions are all negated: it matches only a call

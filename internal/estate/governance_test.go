@@ -310,3 +310,42 @@ func TestInferenceProfileQuotaRaised(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "limits.inferenceProfilesPerRegion")
 }
+
+// A guardrail that uses a guardrail profile (cross-Region guardrail
+// inference) may be applied through the profile in each of its destination
+// regions, as AWS requires, and nowhere else.
+func TestGuardrailProfile(t *testing.T) {
+	const gr = "arn:aws:bedrock:us-east-1:222222222222:guardrail/abc123"
+	profile := func(region string) string {
+		return "arn:aws:bedrock:" + region + ":222222222222:guardrail-profile/us.guardrail.v1:0"
+	}
+	for _, tc := range []struct {
+		name, guardrail string
+		allowed, denied []string
+	}{
+		{"no profile", `, guardrail: {id: abc123, version: "2"}`, []string{gr}, []string{profile("us-east-1")}},
+		{"us profile, destinations from the table", `, guardrail: {id: abc123, version: "2", profile: us.guardrail.v1:0}`,
+			[]string{gr, profile("us-east-1"), profile("us-east-2"), profile("us-west-2")}, []string{profile("us-west-1"), "arn:aws:bedrock:us-east-2:222222222222:guardrail-profile/eu.guardrail.v1:0"}},
+		{"regions given", `, guardrail: {id: abc123, version: "2", profile: us.guardrail.v1:0, profileRegions: [us-east-1, us-west-1]}`,
+			[]string{gr, profile("us-east-1"), profile("us-west-1")}, []string{profile("us-east-2")}},
+	} {
+		for _, mode := range []string{"direct", "profiles"} {
+			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+				a := govEstate(t, "costAttribution: "+mode, tc.guardrail).Accounts[0]
+				doc := a.Roles[0].Policies
+				if mode == "profiles" {
+					doc = a.Profiles[0].Roles[0].Policies
+				}
+				require.Len(t, doc, 1)
+				for _, res := range tc.allowed {
+					d, _ := iameval.Evaluate(doc[0].Document.Value(), iameval.Request{Action: "bedrock:ApplyGuardrail", Resource: res})
+					assert.Equal(t, iameval.Allow, d, res)
+				}
+				for _, res := range tc.denied {
+					d, _ := iameval.Evaluate(doc[0].Document.Value(), iameval.Request{Action: "bedrock:ApplyGuardrail", Resource: res})
+					assert.Equal(t, iameval.ImplicitDeny, d, res)
+				}
+			})
+		}
+	}
+}
