@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -152,4 +154,41 @@ func TestLoggingStacks(t *testing.T) {
 		assert.Len(t, tpl["Resources"], estate.LoggingResources(&config.Logging{CloudWatch: &config.CloudWatchLogging{}, S3: &config.S3Logging{}}), name)
 	}
 	assert.Equal(t, 4, n)
+}
+
+// An enforced guardrail in the config becomes the account's
+// AWS::Bedrock::EnforcedGuardrailConfiguration in that region, and a policy
+// letting every role granted there apply it; cdk-nag and the checks stay clean.
+func TestEnforcedGuardrailInTemplate(t *testing.T) {
+	data, err := os.ReadFile(example)
+	require.NoError(t, err)
+	const b = "  - name: SharedModelsB\n    account: \"333333333333\"\n    regions: [us-east-1]\n"
+	require.Contains(t, string(data), b)
+	edited := []byte(strings.Replace(string(data), b, b+"    enforcedGuardrails: [{region: us-east-1, id: gr0abc123def, version: \"2\"}]\n", 1))
+	built := build(t, example, edited, nil)
+	var tpl map[string]any
+	for _, s := range built.Profiles {
+		if *s.StackName() == "ACME-GenAI-SharedModelsB-Profiles-us-east-1" {
+			tpl = template(s.Stack)
+			ann := assertions.Annotations_FromStack(s.Stack)
+			assert.Empty(t, *ann.FindError(jsii.String("*"), assertions.Match_AnyValue()))
+			assert.Empty(t, *ann.FindWarning(jsii.String("*"), assertions.Match_AnyValue()))
+		}
+	}
+	require.NotNil(t, tpl)
+	cfgs := byType(tpl, "AWS::Bedrock::EnforcedGuardrailConfiguration")
+	require.Len(t, cfgs, 1)
+	for _, c := range cfgs {
+		assert.Equal(t, "arn:aws:bedrock:us-east-1:333333333333:guardrail/gr0abc123def", c["GuardrailIdentifier"])
+		assert.Equal(t, "2", c["GuardrailVersion"])
+	}
+	found := false
+	for _, p := range byType(tpl, "AWS::IAM::ManagedPolicy") {
+		if p["ManagedPolicyName"] != "ACME-GenAI-EnforcedGuardrail-UsEast1-ApplyPolicy" {
+			continue
+		}
+		found = true
+		assert.ElementsMatch(t, []string{"ACME-GenAI-EvalPartner-BedrockInvokeRole", "ACME-GenAI-Marketing-BedrockInvokeRole", "ACME-GenAI-UseCaseA-BedrockInvokeRole", "ACME-GenAI-UseCaseC-BedrockInvokeRole"}, strs(p["Roles"]))
+	}
+	assert.True(t, found)
 }

@@ -101,6 +101,18 @@ func NewProfiles(scope constructs.Construct, id string, props *ProfilesProps) *P
 			GuardrailIdentifier: jsii.String(estate.GuardrailArn(a.Partition, set.Region, a.Account, g.ID)),
 			GuardrailVersion:    jsii.String(g.Version),
 		})
+		if p := set.EnforcedPolicy; p != nil {
+			var roles []interface{}
+			for _, r := range set.EnforcedRoles {
+				roles = append(roles, r.Name.String())
+			}
+			this.Policies = append(this.Policies, awsiam.NewCfnManagedPolicy(this.Construct, jsii.String("EnforcedGuardrailPolicy"), &awsiam.CfnManagedPolicyProps{
+				ManagedPolicyName: jsii.String(p.Name.String()),
+				Description:       jsii.String("Applying the guardrail Bedrock enforces on every call in " + set.Region),
+				PolicyDocument:    p.Document.Value(),
+				Roles:             &roles,
+			}))
+		}
 	}
 	return this
 }

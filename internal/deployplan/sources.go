@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -98,12 +99,23 @@ func ModelAccountStacks(e *estate.Estate) []Stack {
 				Tags     []estate.Tag
 			}{set.Profiles, shares, e.Tags})
 			if set.Logging != nil || set.Enforced != nil {
-				// Hashed only when set, so stacks without them keep their fingerprint.
+				// Hashed only when set, so stacks without them keep their
+				// fingerprint. The enforced guardrail's policy attaches to
+				// every role granted in the region: it serves them too.
+				var enforced []string
+				for _, r := range set.EnforcedRoles {
+					enforced = append(enforced, r.Name.String())
+					if !slices.Contains(served, r.Name.String()) {
+						served = append(served, r.Name.String())
+					}
+				}
+				slices.Sort(served)
 				fp = hash(struct {
-					Profiles string
-					Logging  *config.Logging
-					Enforced *config.EnforcedGuardrail
-				}{fp, set.Logging, set.Enforced})
+					Profiles      string
+					Logging       *config.Logging
+					Enforced      *config.EnforcedGuardrail
+					EnforcedRoles []string
+				}{fp, set.Logging, set.Enforced, enforced})
 			}
 			out = append(out, Stack{Name: set.Stack, Account: a.Account, Region: set.Region, Kind: ModelAccount, Group: a.Name, DependsOn: mains, Roles: served, Fingerprint: fp})
 		}

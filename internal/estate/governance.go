@@ -46,7 +46,11 @@ type ProfileSet struct {
 	Logging  *config.Logging
 	LogGroup string
 	// Enforced is the account's enforced guardrail in this region, if any.
-	Enforced *config.EnforcedGuardrail
+	// Bedrock applies it to every call as the caller, so EnforcedPolicy
+	// lets each role granted in the region apply it (EnforcedRoles, sorted).
+	Enforced       *config.EnforcedGuardrail
+	EnforcedPolicy *Policy
+	EnforcedRoles  []*Role
 }
 
 // Invocation logging names, the same in every account and region (one
@@ -262,6 +266,23 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 			set.Roles = append(set.Roles, pr)
 		}
 	}
+	for _, set := range sets {
+		g := set.Enforced
+		if g == nil {
+			continue
+		}
+		for _, r := range a.Roles {
+			if len(r.Grants[set.Region]) > 0 {
+				set.EnforcedRoles = append(set.EnforcedRoles, r)
+				extra[r]++
+			}
+		}
+		if len(set.EnforcedRoles) > 0 {
+			doc := iampolicy.New(iampolicy.Statement{Sid: "ApplyEnforcedGuardrail", Effect: "Allow", Action: []string{"bedrock:ApplyGuardrail"},
+				Resource: []string{GuardrailArn(a.Partition, set.Region, a.Account, g.ID)}})
+			set.EnforcedPolicy = &Policy{Name: naming.Policy{Org: c.Org, Layer: c.Layer, Subject: "EnforcedGuardrail", Provider: regionField(set.Region), PermissionType: "Apply"}, Document: doc}
+		}
+	}
 	for _, r := range a.Roles {
 		if n := len(r.Policies) + extra[r]; n > lim.ManagedPoliciesPerRole && len(r.Policies) <= lim.ManagedPoliciesPerRole {
 			rep.Add(r.Path+".name", "raise the quota (up to 25) and set limits.managedPoliciesPerRole, grant fewer regions, or use costAttribution: direct", "%s in account %s needs %d managed policies with its application profiles' policies, %d over the quota of %d per role", r.Name, a.Name, n, n-lim.ManagedPoliciesPerRole, lim.ManagedPoliciesPerRole)
@@ -292,6 +313,9 @@ func (s *ProfileSet) Resources() int {
 		n += LoggingResources(l)
 	}
 	if s.Enforced != nil {
+		n++
+	}
+	if s.EnforcedPolicy != nil {
 		n++
 	}
 	return n

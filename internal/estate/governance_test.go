@@ -349,3 +349,26 @@ func TestGuardrailProfile(t *testing.T) {
 		}
 	}
 }
+
+// Bedrock applies an enforced guardrail as the caller: every role granted in
+// its region gets a policy to apply it, counted against the role's quota.
+func TestEnforcedGuardrailPolicy(t *testing.T) {
+	e, err := load(t, ", enforcedGuardrails: [{region: us-east-1, id: gr0abc123def, version: \"4\"}]",
+		fmt.Sprintf("  - {name: U, subjects: [s], access: [{account: A, regions: [us-east-1], models: [%s]}]}\n  - {name: V, subjects: [v], access: [{account: A, regions: [us-west-2], models: [%s]}]}\n", haiku, haiku))
+	require.NoError(t, err)
+	set := e.Accounts[0].Profiles[0]
+	require.Equal(t, "us-east-1", set.Region)
+	require.NotNil(t, set.EnforcedPolicy)
+	assert.Equal(t, "ACME-GenAI-EnforcedGuardrail-UsEast1-ApplyPolicy", set.EnforcedPolicy.Name.String())
+	require.Len(t, set.EnforcedRoles, 1, "only the role granted in us-east-1")
+	assert.Equal(t, "U", set.EnforcedRoles[0].Name.Subject)
+	assert.Equal(t, 3, set.Resources(), "the configuration, the policy and CDK's metadata")
+	doc := set.EnforcedPolicy.Document.Value()
+	for res, want := range map[string]iameval.Decision{
+		"arn:aws:bedrock:us-east-1:222222222222:guardrail/gr0abc123def": iameval.Allow,
+		"arn:aws:bedrock:us-east-1:222222222222:guardrail/other":        iameval.ImplicitDeny,
+	} {
+		d, _ := iameval.Evaluate(doc, iameval.Request{Action: "bedrock:ApplyGuardrail", Resource: res})
+		assert.Equal(t, want, d, res)
+	}
+}
