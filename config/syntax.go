@@ -26,6 +26,9 @@ func parseYAML(file string, data []byte) (*yaml.Node, *lineMap, *Error) {
 		return nil, nil, e
 	}
 	lines := newLineMap(data)
+	if root, ok := fastParse(data); ok {
+		return root, lines, nil // one document, as yaml.v3 would read it
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := safeDecode(dec, &doc); err != nil {

@@ -1,0 +1,461 @@
+package config
+
+import (
+	"bytes"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// fastParse reads the common shape of a config file — block mappings and
+// sequences of plain or simply quoted scalars, with one-line flow lists and
+// mappings and comments — into the same nodes yaml.v3 builds, with the same
+// kinds, styles, tags, values, lines and columns (FuzzFastYAML and
+// TestFastYAMLMatchesYAMLv3 hold the two together). At 20,000 use cases
+// yaml.v3 was the largest part of validate's time; this reads the same
+// file several times faster and allocates its nodes in blocks.
+//
+// Anything else — anchors, aliases, tags, block scalars, multi-line
+// scalars or flow collections, escapes, document markers, tabs, carriage
+// returns, empty values, unusual keys, and every syntax error — makes it
+// give up (ok false), and the file is read by yaml.v3, which reports
+// errors and handles the rest of YAML. It never reports errors itself.
+func fastParse(data []byte) (root *yaml.Node, ok bool) {
+	for _, c := range data {
+		if c < 0x20 && c != '\n' || c == 0x7f {
+			return nil, false // tabs, carriage returns, control characters
+		}
+	}
+	if !utf8.Valid(data) {
+		return nil, false
+	}
+	// A byte-order mark, and the characters YAML also reads as line breaks.
+	for _, special := range []string{"\ufeff", "\u0085", "\u2028", "\u2029"} {
+		if bytes.Contains(data, []byte(special)) {
+			return nil, false
+		}
+	}
+	p := &fastParser{data: data, line: 1}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, give := r.(giveUp); !give {
+				panic(r)
+			}
+			root, ok = nil, false
+		}
+	}()
+	if !p.nextContent() {
+		return nil, false // empty: yaml.v3 says how
+	}
+	if p.indent() != 0 {
+		p.fail()
+	}
+	if p.startsSequence() {
+		root = p.blockSequence(0)
+	} else {
+		root = p.blockMapping(0)
+	}
+	if p.nextContent() {
+		p.fail() // content after the root: a document marker, a dedent, ...
+	}
+	return root, true
+}
+
+// giveUp is the panic that abandons the fast path.
+type giveUp struct{}
+
+type fastParser struct {
+	data []byte
+	pos  int // the byte being read
+	line int // its line, from 1
+	bol  int // the offset of that line's start
+	// nodes is the current block nodes are taken from.
+	nodes []yaml.Node
+	depth int
+}
+
+func (p *fastParser) fail() { panic(giveUp{}) }
+
+// node returns a new node at pos.
+func (p *fastParser) node(kind yaml.Kind, style yaml.Style, tag, value string, pos int) *yaml.Node {
+	if len(p.nodes) == 0 {
+		p.nodes = make([]yaml.Node, 1024)
+	}
+	n := &p.nodes[0]
+	p.nodes = p.nodes[1:]
+	*n = yaml.Node{Kind: kind, Style: style, Tag: tag, Value: value, Line: p.line, Column: p.column(pos)}
+	return n
+}
+
+// column is the 1-based column of pos on the current line, in characters
+// as yaml.v3 counts them.
+func (p *fastParser) column(pos int) int {
+	l := p.data[p.bol:pos]
+	for _, c := range l {
+		if c >= utf8.RuneSelf {
+			return utf8.RuneCount(l) + 1
+		}
+	}
+	return len(l) + 1
+}
+
+// nextContent moves to the start of the next line that holds more than
+// blanks and a comment, from the start of a line; false at the end.
+func (p *fastParser) nextContent() bool {
+	for p.pos < len(p.data) {
+		i := p.pos
+		for i < len(p.data) && p.data[i] == ' ' {
+			i++
+		}
+		if i < len(p.data) && p.data[i] != '\n' && p.data[i] != '#' {
+			return true
+		}
+		for i < len(p.data) && p.data[i] != '\n' {
+			i++
+		}
+		if i < len(p.data) {
+			i++
+		}
+		p.pos = i
+		p.line++
+		p.bol = i
+	}
+	return false
+}
+
+// indent is the indentation of the current line, from its start.
+func (p *fastParser) indent() int {
+	i := p.pos
+	for i < len(p.data) && p.data[i] == ' ' {
+		i++
+	}
+	return i - p.pos
+}
+
+// startsSequence reports whether the line, from its indentation, is a
+// block sequence entry.
+func (p *fastParser) startsSequence() bool {
+	i := p.pos + p.indent()
+	return i < len(p.data) && p.data[i] == '-' && (i+1 == len(p.data) || p.data[i+1] == ' ' || p.data[i+1] == '\n')
+}
+
+// endLine accepts blanks and a comment up to the end of the line, and
+// moves to the next line.
+func (p *fastParser) endLine() {
+	start := p.pos
+	for p.pos < len(p.data) && p.data[p.pos] == ' ' {
+		p.pos++
+	}
+	if p.pos < len(p.data) && p.data[p.pos] == '#' {
+		if p.pos == start {
+			p.fail() // a # right after a value belongs to it
+		}
+		for p.pos < len(p.data) && p.data[p.pos] != '\n' {
+			p.pos++
+		}
+	}
+	if p.pos < len(p.data) {
+		if p.data[p.pos] != '\n' {
+			p.fail()
+		}
+		p.pos++
+	}
+	p.line++
+	p.bol = p.pos
+}
+
+func (p *fastParser) enter() {
+	if p.depth++; p.depth > 64 {
+		p.fail()
+	}
+}
+
+// blockMapping reads a block mapping whose keys stand at column indent+1,
+// the first at pos (at the start of its line, or after a sequence's "- ").
+func (p *fastParser) blockMapping(indent int) *yaml.Node {
+	p.enter()
+	defer func() { p.depth-- }()
+	p.pos = p.bol + indent
+	m := p.node(yaml.MappingNode, 0, "!!map", "", p.pos)
+	for first := true; ; first = false {
+		if !first {
+			if !p.nextContent() {
+				break
+			}
+			in := p.indent()
+			if in < indent {
+				break
+			}
+			if in > indent {
+				p.fail() // a continued scalar, or bad indentation
+			}
+			p.pos += in
+		}
+		key := p.key()
+		m.Content = append(m.Content, key)
+		m.Content = append(m.Content, p.mappingValue(indent))
+	}
+	return m
+}
+
+// key reads a plain key and its colon.
+func (p *fastParser) key() *yaml.Node {
+	start := p.pos
+	for p.pos < len(p.data) && keyChar(p.data[p.pos]) {
+		p.pos++
+	}
+	if p.pos == start || p.pos >= len(p.data) || p.data[p.pos] != ':' || !keyStart(p.data[start]) || p.pos-start > 128 {
+		p.fail() // YAML allows an implicit key 1,024 characters; no config key is near 128
+	}
+	k := p.scalar(start, p.pos)
+	p.pos++ // the colon
+	if p.pos < len(p.data) && p.data[p.pos] != ' ' && p.data[p.pos] != '\n' {
+		p.fail()
+	}
+	return k
+}
+
+func keyStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
+
+func keyChar(c byte) bool {
+	return keyStart(c) || c >= '0' && c <= '9' || c == '-' || c == '.'
+}
+
+// mappingValue reads the value after a key's colon: on the same line, or
+// a block collection on the lines below.
+func (p *fastParser) mappingValue(indent int) *yaml.Node {
+	for p.pos < len(p.data) && p.data[p.pos] == ' ' {
+		p.pos++
+	}
+	if p.pos < len(p.data) && p.data[p.pos] != '\n' && p.data[p.pos] != '#' {
+		v := p.inline(false)
+		p.endLine()
+		return v
+	}
+	p.endLine()
+	if !p.nextContent() {
+		p.fail() // an empty value: yaml.v3 places its null
+	}
+	in := p.indent()
+	switch {
+	case in == indent && p.startsSequence():
+		return p.blockSequence(in) // a list at its key's indentation
+	case in <= indent:
+		p.fail()
+	case p.startsSequence():
+		return p.blockSequence(in)
+	}
+	return p.blockMapping(in)
+}
+
+// blockSequence reads the entries of a block sequence whose dashes stand at
+// column indent+1, from the start of the first entry's line.
+func (p *fastParser) blockSequence(indent int) *yaml.Node {
+	p.enter()
+	defer func() { p.depth-- }()
+	s := p.node(yaml.SequenceNode, 0, "!!seq", "", p.bol+indent)
+	for first := true; ; first = false {
+		if !first {
+			if !p.nextContent() || p.indent() != indent || !p.startsSequence() {
+				if p.pos < len(p.data) && p.indent() > indent {
+					p.fail()
+				}
+				break
+			}
+		}
+		p.pos = p.bol + indent + 1 // after the dash
+		for p.pos < len(p.data) && p.data[p.pos] == ' ' {
+			p.pos++
+		}
+		if p.pos >= len(p.data) || p.data[p.pos] == '\n' || p.data[p.pos] == '#' || p.data[p.pos] == '-' {
+			p.fail() // an entry on the next lines, or a nested list
+		}
+		if p.isKey() {
+			s.Content = append(s.Content, p.blockMapping(p.pos-p.bol))
+			continue
+		}
+		s.Content = append(s.Content, p.inline(false))
+		p.endLine()
+	}
+	return s
+}
+
+// isKey reports whether a plain key and its colon start at pos.
+func (p *fastParser) isKey() bool {
+	i := p.pos
+	if i >= len(p.data) || !keyStart(p.data[i]) {
+		return false
+	}
+	for i < len(p.data) && keyChar(p.data[i]) {
+		i++
+	}
+	return i < len(p.data) && p.data[i] == ':' && (i+1 == len(p.data) || p.data[i+1] == ' ' || p.data[i+1] == '\n')
+}
+
+// inline reads a value that ends on its line: a flow collection, a quoted
+// scalar or a plain one. In a flow collection, plain scalars end at , ] }.
+func (p *fastParser) inline(flow bool) *yaml.Node {
+	if p.pos >= len(p.data) {
+		p.fail()
+	}
+	switch c := p.data[p.pos]; c {
+	case '[':
+		return p.flowSequence()
+	case '{':
+		return p.flowMapping()
+	case '"', '\'':
+		return p.quoted(c)
+	case '-':
+		if p.pos+1 >= len(p.data) || p.data[p.pos+1] == ' ' || p.data[p.pos+1] == '\n' || flowEnd(p.data[p.pos+1]) {
+			p.fail()
+		}
+	case '?', ':', ',', ']', '}', '#', '&', '*', '!', '|', '>', '%', '@', '`':
+		p.fail()
+	}
+	start := p.pos
+	end := start // after the last non-blank
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		if c == '\n' || flow && flowEnd(c) {
+			break
+		}
+		if flow && (c == '?' || c == '#') {
+			p.fail() // ends a plain scalar, or starts a comment, in a flow collection
+		}
+		if c == ':' && (p.pos+1 == len(p.data) || p.data[p.pos+1] == ' ' || p.data[p.pos+1] == '\n' || flow && flowEnd(p.data[p.pos+1])) {
+			p.fail() // a mapping where a value was expected
+		}
+		if c == ' ' {
+			if p.pos+1 < len(p.data) && p.data[p.pos+1] == '#' {
+				break
+			}
+		} else {
+			end = p.pos + 1
+		}
+		p.pos++
+	}
+	if flow && p.pos < len(p.data) && (p.data[p.pos] == '[' || p.data[p.pos] == '{') {
+		p.fail()
+	}
+	p.pos = end
+	return p.scalar(start, end)
+}
+
+func flowEnd(c byte) bool { return c == ',' || c == ']' || c == '}' || c == '[' || c == '{' }
+
+// scalar is a plain scalar, tagged as yaml.v3 resolves it.
+func (p *fastParser) scalar(start, end int) *yaml.Node {
+	v := string(p.data[start:end])
+	n := p.node(yaml.ScalarNode, 0, "", v, start)
+	n.Tag = n.ShortTag()
+	return n
+}
+
+// quoted reads a one-line quoted scalar without escapes.
+func (p *fastParser) quoted(q byte) *yaml.Node {
+	start := p.pos
+	p.pos++
+	var buf []byte
+	from := p.pos
+	for {
+		if p.pos >= len(p.data) || p.data[p.pos] == '\n' || q == '"' && p.data[p.pos] == '\\' {
+			p.fail() // runs on, or has escapes
+		}
+		if p.data[p.pos] == q {
+			if q == '\'' && p.pos+1 < len(p.data) && p.data[p.pos+1] == '\'' {
+				buf = append(buf, p.data[from:p.pos+1]...)
+				p.pos += 2
+				from = p.pos
+				continue
+			}
+			break
+		}
+		p.pos++
+	}
+	v := string(append(buf, p.data[from:p.pos]...))
+	p.pos++
+	style := yaml.DoubleQuotedStyle
+	if q == '\'' {
+		style = yaml.SingleQuotedStyle
+	}
+	return p.node(yaml.ScalarNode, style, "!!str", v, start)
+}
+
+func (p *fastParser) skipBlanks() {
+	for p.pos < len(p.data) && p.data[p.pos] == ' ' {
+		p.pos++
+	}
+}
+
+// flowSequence reads [a, b, ...] on one line.
+func (p *fastParser) flowSequence() *yaml.Node {
+	p.enter()
+	defer func() { p.depth-- }()
+	s := p.node(yaml.SequenceNode, yaml.FlowStyle, "!!seq", "", p.pos)
+	p.pos++
+	p.skipBlanks()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		return s
+	}
+	for {
+		p.skipBlanks()
+		s.Content = append(s.Content, p.inline(true))
+		p.skipBlanks()
+		if p.pos >= len(p.data) {
+			p.fail()
+		}
+		switch p.data[p.pos] {
+		case ']':
+			p.pos++
+			return s
+		case ',':
+			p.pos++
+			p.skipBlanks()
+			if p.pos >= len(p.data) || p.data[p.pos] == ']' {
+				p.fail() // a trailing comma
+			}
+		default:
+			p.fail()
+		}
+	}
+}
+
+// flowMapping reads {k: v, ...} on one line.
+func (p *fastParser) flowMapping() *yaml.Node {
+	p.enter()
+	defer func() { p.depth-- }()
+	m := p.node(yaml.MappingNode, yaml.FlowStyle, "!!map", "", p.pos)
+	p.pos++
+	p.skipBlanks()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+		return m
+	}
+	for {
+		p.skipBlanks()
+		if !p.isKey() {
+			p.fail()
+		}
+		m.Content = append(m.Content, p.key())
+		p.skipBlanks()
+		m.Content = append(m.Content, p.inline(true))
+		p.skipBlanks()
+		if p.pos >= len(p.data) {
+			p.fail()
+		}
+		switch p.data[p.pos] {
+		case '}':
+			p.pos++
+			return m
+		case ',':
+			p.pos++
+			p.skipBlanks()
+			if p.pos >= len(p.data) || p.data[p.pos] == '}' {
+				p.fail()
+			}
+		default:
+			p.fail()
+		}
+	}
+}
