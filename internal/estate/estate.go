@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/arn"
@@ -193,7 +196,20 @@ func Build(c *config.Config) (*Estate, error) {
 	for j, v := range c.Vendors {
 		index(v.Access, j, func(u *users) *[]int { return &u.vendors })
 	}
-	for i, ma := range c.ModelAccounts {
+	// Accounts are planned in parallel: each writes only its own Account and
+	// Reporter, and reads the config, whose name index is built first (a
+	// lookup builds it on first use). Their diagnostics are then merged in
+	// config order, as a sequential plan reports them.
+	if len(c.UseCases) > 0 {
+		c.UseCase(c.UseCases[0].Name)
+	}
+	if len(c.ModelAccounts) > 0 {
+		c.Account(c.ModelAccounts[0].Name)
+	}
+	reps := make([]*config.Reporter, len(c.ModelAccounts))
+	planAccount := func(i int) *Account {
+		ma, rep := c.ModelAccounts[i], c.Report()
+		reps[i] = rep
 		a := &Account{
 			ModelAccount:   ma,
 			CreateProvider: ma.OidcProviderArn == "",
@@ -224,7 +240,7 @@ func Build(c *config.Config) (*Estate, error) {
 			}
 		}
 		sort.Slice(a.Roles, func(x, y int) bool { return a.Roles[x].Name.Subject < a.Roles[y].Name.Subject })
-		path := fmt.Sprintf("modelAccounts[%d]", i)
+		path := "modelAccounts[" + strconv.Itoa(i) + "]"
 		if n := len(a.Roles); n > lim.RolesPerAccount {
 			rep.Add(path+".name", "raise the quota and set limits.rolesPerAccount, or move use cases to another account", "account %s needs %d roles, %d over its quota of %d", a.Name, n, n-lim.RolesPerAccount, lim.RolesPerAccount)
 		}
@@ -237,7 +253,21 @@ func Build(c *config.Config) (*Estate, error) {
 		}
 		shard(c, rep, path, a)
 		profiles(c, rep, path, a, lim)
-		e.Accounts = append(e.Accounts, a)
+		return a
+	}
+	e.Accounts = make([]*Account, len(c.ModelAccounts))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(c.ModelAccounts)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(c.ModelAccounts); i = int(next.Add(1) - 1) {
+				e.Accounts[i] = planAccount(i)
+			}
+		})
+	}
+	wg.Wait()
+	for _, r := range reps {
+		rep.List = append(rep.List, r.List...)
 	}
 	sort.Slice(e.Accounts, func(x, y int) bool { return e.Accounts[x].Name < e.Accounts[y].Name })
 	e.Routing = routing(e, rep)
