@@ -20,8 +20,9 @@ import (
 type InvocationLoggingProps struct {
 	Logging                    *config.Logging
 	Partition, Account, Region string
-	// LogGroupName names the log group (estate.InvocationLogGroup).
-	LogGroupName string
+	// LogGroupName names the log group (estate.InvocationLogGroup), and
+	// RoleName the custom resource's role (estate.LoggingConfiguratorRole).
+	LogGroupName, RoleName string
 }
 
 // InvocationLogging is model invocation logging in one account and region:
@@ -149,6 +150,7 @@ func NewInvocationLogging(scope constructs.Construct, id string, props *Invocati
 		Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	fnRole := awsiam.NewRole(this.Construct, jsii.String("ConfiguratorRole"), &awsiam.RoleProps{
+		RoleName:    jsii.String(props.RoleName),
 		Description: jsii.String("Runs the custom resource that sets Bedrock's model invocation logging in " + region),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		InlinePolicies: &map[string]awsiam.PolicyDocument{"OwnLogs": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{

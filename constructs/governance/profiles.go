@@ -93,7 +93,7 @@ func NewProfiles(scope constructs.Construct, id string, props *ProfilesProps) *P
 	a, set := props.Account, props.Set
 	if set.Logging != nil {
 		this.Logging = NewInvocationLogging(this.Construct, "InvocationLogging", &InvocationLoggingProps{
-			Logging: set.Logging, Partition: a.Partition, Account: a.Account, Region: set.Region, LogGroupName: set.LogGroup,
+			Logging: set.Logging, Partition: a.Partition, Account: a.Account, Region: set.Region, LogGroupName: set.LogGroup, RoleName: set.ConfiguratorRole,
 		})
 	}
 	if g := set.Enforced; g != nil {

@@ -42,9 +42,9 @@ type ProfileSet struct {
 	Profiles []*AppProfile // sorted by name
 	Roles    []*ProfileRole
 	// Logging is the estate's invocation logging, nil when off; LogGroup
-	// names its log group.
-	Logging  *config.Logging
-	LogGroup string
+	// names its log group, ConfiguratorRole its custom resource's role.
+	Logging                    *config.Logging
+	LogGroup, ConfiguratorRole string
 	// Enforced is the account's enforced guardrail in this region, if any.
 	// Bedrock applies it to every call as the caller, so EnforcedPolicy
 	// lets each role granted in the region apply it (EnforcedRoles, sorted).
@@ -68,6 +68,19 @@ const (
 // in a region and support no resource types, so IAM takes only "*" as
 // their resource (Service Authorization Reference).
 var LoggingActions = []string{"bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"}
+
+// LoggingConfiguratorRole names the role of the custom resource that sets
+// the logging configuration in a region (IAM is global, so the region is in
+// the name). It is named so that the organization policy pack can let it,
+// besides the deployment roles, change the configuration.
+func LoggingConfiguratorRole(c *config.Config, region string) string {
+	return LoggingConfiguratorPrefix(c) + regionField(region)
+}
+
+// LoggingConfiguratorPrefix is the start of every LoggingConfiguratorRole.
+func LoggingConfiguratorPrefix(c *config.Config) string {
+	return c.Org + "-" + c.Layer + "-InvocationLogging-"
+}
 
 // InvocationLogGroup is the log group of the model invocation logs.
 func InvocationLogGroup(c *config.Config) string {
@@ -187,6 +200,7 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 		for region := range r.Grants {
 			if c.Logging != nil {
 				set(region).Logging, set(region).LogGroup = c.Logging, InvocationLogGroup(c)
+				set(region).ConfiguratorRole = LoggingConfiguratorRole(c, region)
 			}
 		}
 	}

@@ -106,6 +106,13 @@ func Generate(e *estate.Estate) ([]Policy, error) {
 					Resource: []string{fmt.Sprintf("arn:%s:bedrock:*:*:application-inference-profile/*", part)}, Condition: deployer},
 			)},
 	}
+	if c.Logging != nil {
+		// The audit trail: only the deployment roles and the toolkit's own
+		// custom resource change or delete the logging configuration.
+		protect := &out[len(out)-1].Document
+		protect.Statement = append(protect.Statement, iampolicy.Statement{Sid: "ProtectInvocationLogging", Effect: "Deny", Action: estate.LoggingActions, Resource: []string{"*"},
+			Condition: map[string]map[string][]string{"ArnNotLike": {"aws:PrincipalArn": {DeployRolePattern, fmt.Sprintf("arn:%s:iam::*:role/%s*", part, estate.LoggingConfiguratorPrefix(c))}}}})
+	}
 	for _, p := range out {
 		if n := p.Document.Size(); n > MaxSCPChars {
 			// A NotResource Deny cannot be split: two would deny each other's models.

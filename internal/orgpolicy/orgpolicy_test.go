@@ -57,6 +57,10 @@ func TestExamplePolicies(t *testing.T) {
 		{"ProtectEstate", "an admin rewrites profile ARNs", "ssm:PutParameter", "arn:aws:ssm:us-east-1:222222222222:parameter/ACME/GenAIGateway/profiles/UseCaseA", by(admin), true},
 		{"ProtectEstate", "an admin deletes a profile", "bedrock:DeleteInferenceProfile", "arn:aws:bedrock:us-east-1:222222222222:application-inference-profile/abcdef123456", by(admin), true},
 		{"ProtectEstate", "an admin's own role", "iam:PutRolePolicy", "arn:aws:iam::222222222222:role/Admin", by(admin), false},
+		{"ProtectEstate", "an admin turns invocation logging off", "bedrock:DeleteModelInvocationLoggingConfiguration", "*", by(admin), true},
+		{"ProtectEstate", "an admin redirects invocation logs", "bedrock:PutModelInvocationLoggingConfiguration", "*", by(admin), true},
+		{"ProtectEstate", "the logging custom resource sets it", "bedrock:PutModelInvocationLoggingConfiguration", "*", by("arn:aws:iam::222222222222:role/ACME-GenAI-InvocationLogging-UsEast1"), false},
+		{"ProtectEstate", "the deployment role deletes it", "bedrock:DeleteModelInvocationLoggingConfiguration", "*", by(deploy), false},
 	} {
 		t.Run(tc.policy+"/"+tc.name, func(t *testing.T) {
 			doc, ok := docs[tc.policy]
