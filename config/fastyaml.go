@@ -35,7 +35,7 @@ func fastParse(data []byte) (root *yaml.Node, ok bool) {
 			return nil, false
 		}
 	}
-	p := &fastParser{data: data, line: 1}
+	p := &fastParser{data: data, src: string(data), line: 1}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, give := r.(giveUp); !give {
@@ -66,11 +66,17 @@ type giveUp struct{}
 
 type fastParser struct {
 	data []byte
+	// src is data as one string: values are slices of it, not copies, and
+	// a config's million values cost one allocation.
+	src  string
 	pos  int // the byte being read
 	line int // its line, from 1
 	bol  int // the offset of that line's start
-	// nodes is the current block nodes are taken from.
+	// nodes is the current block nodes are taken from; ptrs the block
+	// collections' children are, once stack has gathered them.
 	nodes []yaml.Node
+	ptrs  []*yaml.Node
+	stack []*yaml.Node
 	depth int
 }
 
@@ -85,6 +91,26 @@ func (p *fastParser) node(kind yaml.Kind, style yaml.Style, tag, value string, p
 	p.nodes = p.nodes[1:]
 	*n = yaml.Node{Kind: kind, Style: style, Tag: tag, Value: value, Line: p.line, Column: p.column(pos)}
 	return n
+}
+
+// children moves the nodes gathered on the stack since mark into one
+// exact-size slice taken from a block: a config has hundreds of thousands
+// of small collections, and growing each by appending was a third of the
+// reader's allocations.
+func (p *fastParser) children(mark int) []*yaml.Node {
+	kids := p.stack[mark:]
+	if len(kids) == 0 {
+		return nil
+	}
+	if len(p.ptrs) < len(kids) {
+		p.ptrs = make([]*yaml.Node, max(4096, len(kids)))
+	}
+	out := p.ptrs[:len(kids):len(kids)]
+	p.ptrs = p.ptrs[len(kids):]
+	copy(out, kids)
+	clear(kids)
+	p.stack = p.stack[:mark]
+	return out
 }
 
 // column is the 1-based column of pos on the current line, in characters
@@ -174,9 +200,10 @@ func (p *fastParser) enter() {
 // the first at pos (at the start of its line, or after a sequence's "- ").
 func (p *fastParser) blockMapping(indent int) *yaml.Node {
 	p.enter()
-	defer func() { p.depth-- }()
+	mark := len(p.stack)
 	p.pos = p.bol + indent
 	m := p.node(yaml.MappingNode, 0, "!!map", "", p.pos)
+	defer func() { m.Content = p.children(mark); p.depth-- }()
 	for first := true; ; first = false {
 		if !first {
 			if !p.nextContent() {
@@ -192,8 +219,8 @@ func (p *fastParser) blockMapping(indent int) *yaml.Node {
 			p.pos += in
 		}
 		key := p.key()
-		m.Content = append(m.Content, key)
-		m.Content = append(m.Content, p.mappingValue(indent))
+		v := p.mappingValue(indent) // before reading p.stack: parsing it pushes and pops
+		p.stack = append(p.stack, key, v)
 	}
 	return m
 }
@@ -252,8 +279,9 @@ func (p *fastParser) mappingValue(indent int) *yaml.Node {
 // column indent+1, from the start of the first entry's line.
 func (p *fastParser) blockSequence(indent int) *yaml.Node {
 	p.enter()
-	defer func() { p.depth-- }()
+	mark := len(p.stack)
 	s := p.node(yaml.SequenceNode, 0, "!!seq", "", p.bol+indent)
+	defer func() { s.Content = p.children(mark); p.depth-- }()
 	for first := true; ; first = false {
 		if !first {
 			if !p.nextContent() || p.indent() != indent || !p.startsSequence() {
@@ -271,10 +299,12 @@ func (p *fastParser) blockSequence(indent int) *yaml.Node {
 			p.fail() // an entry on the next lines, or a nested list
 		}
 		if p.isKey() {
-			s.Content = append(s.Content, p.blockMapping(p.pos-p.bol))
+			v := p.blockMapping(p.pos - p.bol) // before reading p.stack: parsing it pushes and pops
+			p.stack = append(p.stack, v)
 			continue
 		}
-		s.Content = append(s.Content, p.inline(false))
+		v := p.inline(false) // before reading p.stack: parsing it pushes and pops
+		p.stack = append(p.stack, v)
 		p.endLine()
 	}
 	return s
@@ -345,8 +375,7 @@ func flowEnd(c byte) bool { return c == ',' || c == ']' || c == '}' || c == '[' 
 
 // scalar is a plain scalar, tagged as yaml.v3 resolves it.
 func (p *fastParser) scalar(start, end int) *yaml.Node {
-	v := string(p.data[start:end])
-	n := p.node(yaml.ScalarNode, 0, "", v, start)
+	n := p.node(yaml.ScalarNode, 0, "", p.src[start:end], start)
 	n.Tag = n.ShortTag()
 	return n
 }
@@ -372,7 +401,10 @@ func (p *fastParser) quoted(q byte) *yaml.Node {
 		}
 		p.pos++
 	}
-	v := string(append(buf, p.data[from:p.pos]...))
+	v := p.src[from:p.pos]
+	if buf != nil {
+		v = string(append(buf, v...))
+	}
 	p.pos++
 	style := yaml.DoubleQuotedStyle
 	if q == '\'' {
@@ -390,8 +422,9 @@ func (p *fastParser) skipBlanks() {
 // flowSequence reads [a, b, ...] on one line.
 func (p *fastParser) flowSequence() *yaml.Node {
 	p.enter()
-	defer func() { p.depth-- }()
+	mark := len(p.stack)
 	s := p.node(yaml.SequenceNode, yaml.FlowStyle, "!!seq", "", p.pos)
+	defer func() { s.Content = p.children(mark); p.depth-- }()
 	p.pos++
 	p.skipBlanks()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
@@ -400,7 +433,8 @@ func (p *fastParser) flowSequence() *yaml.Node {
 	}
 	for {
 		p.skipBlanks()
-		s.Content = append(s.Content, p.inline(true))
+		v := p.inline(true) // before reading p.stack: parsing it pushes and pops
+		p.stack = append(p.stack, v)
 		p.skipBlanks()
 		if p.pos >= len(p.data) {
 			p.fail()
@@ -424,8 +458,9 @@ func (p *fastParser) flowSequence() *yaml.Node {
 // flowMapping reads {k: v, ...} on one line.
 func (p *fastParser) flowMapping() *yaml.Node {
 	p.enter()
-	defer func() { p.depth-- }()
+	mark := len(p.stack)
 	m := p.node(yaml.MappingNode, yaml.FlowStyle, "!!map", "", p.pos)
+	defer func() { m.Content = p.children(mark); p.depth-- }()
 	p.pos++
 	p.skipBlanks()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
@@ -437,9 +472,10 @@ func (p *fastParser) flowMapping() *yaml.Node {
 		if !p.isKey() {
 			p.fail()
 		}
-		m.Content = append(m.Content, p.key())
+		key := p.key()
 		p.skipBlanks()
-		m.Content = append(m.Content, p.inline(true))
+		v := p.inline(true) // before reading p.stack: parsing it pushes and pops
+		p.stack = append(p.stack, key, v)
 		p.skipBlanks()
 		if p.pos >= len(p.data) {
 			p.fail()
