@@ -304,6 +304,15 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 	}
 	for _, region := range slices.Sorted(maps.Keys(sets)) {
 		set := sets[region]
+		// One root cause (org and layer) for every account and region: reported once.
+		if n := len(set.ConfiguratorRole); n > naming.MaxRoleName && !rep.Has("logging") {
+			rep.Add("logging", fmt.Sprintf("shorten org or layer by %d characters", n-naming.MaxRoleName), "the logging custom resource's role %s in account %s is %d characters, over IAM's limit of %d", set.ConfiguratorRole, a.Name, n, naming.MaxRoleName)
+		}
+		if p := set.EnforcedPolicy; p != nil {
+			if err := p.Name.Validate(); err != nil {
+				rep.Add(path+".enforcedGuardrails", "shorten org or layer", "%s", err)
+			}
+		}
 		slices.SortFunc(set.Profiles, func(x, y *AppProfile) int { return strings.Compare(x.Name.String(), y.Name.String()) })
 		if n := len(set.Profiles); n > lim.InferenceProfilesPerRegion {
 			rep.Add(path+".name", "raise the quota in Service Quotas and set limits.inferenceProfilesPerRegion, move use cases to another account, or use costAttribution: direct", "account %s needs %d application inference profiles in %s, %d over its quota of %d inference profiles per account and region", a.Name, n, region, n-lim.InferenceProfilesPerRegion, lim.InferenceProfilesPerRegion)

@@ -372,3 +372,17 @@ func TestEnforcedGuardrailPolicy(t *testing.T) {
 		assert.Equal(t, want, d, res)
 	}
 }
+
+// Names the governance stack creates stay within IAM's limits, or the
+// config is rejected where it can be fixed.
+func TestGovernanceNameLimits(t *testing.T) {
+	long := strings.Replace(head, "org: ACME", "org: AcmeCorporationWorld", 1)
+	long = strings.Replace(long, "layer: GenAI", "layer: GenerativeAIPlatform", 1) // the use case's role still fits
+	c, err := config.Parse("estate.yaml", []byte(fmt.Sprintf(long, "")+fmt.Sprintf("  - {name: U, subjects: [s], access: [{account: A, regions: [us-east-1], models: [%s]}]}\nlogging: {cloudWatch: {}}\n", haiku)))
+	require.NoError(t, err)
+	_, err = Build(c)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "estate.yaml:")
+	assert.Contains(t, err.Error(), "logging: the logging custom resource's role AcmeCorporationWorld-GenerativeAIPlatform-InvocationLogging-UsEast1 in account A is 67 characters, over IAM's limit of 64")
+	assert.Contains(t, err.Error(), "shorten org or layer by 3 characters")
+}
