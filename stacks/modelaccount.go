@@ -34,7 +34,7 @@ func NewModelAccountStack(scope constructs.Construct, id string, props *ModelAcc
 	sp := props.StackProps
 	sp.Env = &awscdk.Environment{Account: jsii.String(a.Account), Region: jsii.String(a.Region())}
 	if sp.Description == nil {
-		sp.Description = jsii.String("Bedrock invoke roles of shared model account " + a.Name + " (generated from the use-case/model matrix)")
+		sp.Description = jsii.String(a.StackDescription())
 	}
 	s := &ModelAccountStack{Stack: awscdk.NewStack(scope, jsii.String(id), &sp)}
 	// One jsii call for the whole shard (see package invokerole). More

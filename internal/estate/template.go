@@ -111,6 +111,97 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
+// Parameterised splits t for cloudformation-include's `parameters`, so that
+// most of a shard's bytes reach node as JSON rather than YAML: CfnInclude
+// reads its template file with a YAML parser that costs far more per byte
+// (and in garbage) than the JSON the jsii kernel decodes props from; at 50
+// accounts x 400 use cases the parse was ~40% of the include's node time.
+//
+// A replaced parameter's value is used as it is, so only literal values
+// (no intrinsic inside) may go that way; the parser would not turn a {"Ref"}
+// in them into a reference, and a policy's Roles must be one. So a resource
+// whose properties are all literal (a role, the provider) gets Properties
+// {"Ref": p}, and a resource with an intrinsic (a policy) gets each literal
+// object or list property (its document) as a parameter, the rest inline.
+// The L1 then maps the CloudFormation properties to its props exactly as for
+// an inline template (_fromCloudFormation), so templates are unchanged.
+// Parameters are named p0, p1, ... in order: only the skeleton sees them.
+func (t *Template) Parameterised() (skeleton []byte, params map[string]any) {
+	params = make(map[string]any, len(t.Resources))
+	var declared, resources ordered
+	param := func(v any) map[string]string {
+		name := "p" + strconv.Itoa(len(declared))
+		params[name] = v
+		declared.add(name, map[string]string{"Type": "String"})
+		return map[string]string{"Ref": name}
+	}
+	for _, m := range t.Resources {
+		r := m.value.(map[string]any)
+		out := make(map[string]any, len(r))
+		for k, v := range r {
+			out[k] = v
+		}
+		if p := r["Properties"].(map[string]any); literal(p) {
+			out["Properties"] = param(p)
+		} else {
+			props := make(map[string]any, len(p))
+			for k, v := range p {
+				switch v.(type) {
+				case map[string]any, []any, []map[string]string, []string:
+					if literal(v) {
+						v = param(v)
+					}
+				}
+				props[k] = v
+			}
+			out["Properties"] = props
+		}
+		resources.add(m.key, out)
+	}
+	b, err := marshal(struct {
+		Parameters ordered `json:"Parameters,omitempty"`
+		Resources  ordered `json:"Resources"`
+		Outputs    ordered `json:"Outputs,omitempty"`
+	}{declared, resources, t.Outputs})
+	if err != nil {
+		panic(err) // strings, slices and maps only: cannot fail
+	}
+	return b, params
+}
+
+// literal reports whether v holds no CloudFormation intrinsic (an object
+// whose only key is Ref or Fn::...).
+func literal(v any) bool {
+	intrinsic := func(k string) bool { return k == "Ref" || strings.HasPrefix(k, "Fn::") }
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if len(v) == 1 && intrinsic(k) || !literal(e) {
+				return false
+			}
+		}
+	case map[string]string:
+		for k := range v {
+			if len(v) == 1 && intrinsic(k) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if !literal(e) {
+				return false
+			}
+		}
+	case []map[string]string:
+		for _, e := range v {
+			if !literal(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // JSON is the template, minified.
 func (t *Template) JSON() []byte {
 	b, err := marshal(t)
@@ -129,12 +220,34 @@ func (r *Role) RoleID() string { return LogicalID(r.Name.Subject, "Role") }
 
 // PolicyID is the logical id of one of the role's managed policies: from the
 // provider name and part, so it does not depend on list positions.
-func (r *Role) PolicyID(p *Policy) string {
+func (r *Role) PolicyID(p *Policy) string { return LogicalID(r.Name.Subject, p.ConstructID()) }
+
+// ConstructID is the id of the policy's construct below its role's
+// (<Provider>[<part>]Policy), which PolicyID hashes.
+func (p *Policy) ConstructID() string {
 	child := p.Name.Provider
 	if p.Name.Part > 1 {
 		child += strconv.Itoa(p.Name.Part)
 	}
-	return LogicalID(r.Name.Subject, child+"Policy")
+	return child + "Policy"
+}
+
+// PolicyDescription is the description of one of the role's managed policies.
+func (r *Role) PolicyDescription(p *Policy) string {
+	return "Bedrock models of " + r.Name.Subject + " from " + p.Name.Provider
+}
+
+// OwnTags are the tags a role carries in its template besides the app's.
+func (r *Role) OwnTags() []Tag {
+	return []Tag{{naming.TagUseCase, r.Name.Subject}, {naming.TagRoleKind, r.Kind}, {naming.TagTrustPolicy, r.TrustName.String()}}
+}
+
+// ProviderTags are the tags of the account's OIDC provider besides the app's.
+func (a *Account) ProviderTags() []Tag { return []Tag{{"Name", a.IdPName.String()}} }
+
+// StackDescription is the description of the account's shard stacks.
+func (a *Account) StackDescription() string {
+	return "Bedrock invoke roles of shared model account " + a.Name + " (generated from the use-case/model matrix)"
 }
 
 // OutputID is the logical id of the output holding the role's ARN.
@@ -152,7 +265,7 @@ func (a *Account) ShardTemplate(c *config.Config, shard int) *Template {
 		props := map[string]any{
 			"Url":          idp.IssuerURL,
 			"ClientIdList": idp.Audiences,
-			"Tags":         []map[string]string{{"Key": "Name", "Value": a.IdPName.String()}},
+			"Tags":         tagList(a.ProviderTags()),
 		}
 		if len(idp.Thumbprints) > 0 {
 			props["ThumbprintList"] = idp.Thumbprints
@@ -169,14 +282,6 @@ func (a *Account) ShardTemplate(c *config.Config, shard int) *Template {
 // render adds the role's resources and output to t; extra are more tags
 // (the app's, for a size estimate).
 func (r *Role) render(t *Template, dependsOn string, extra []Tag) {
-	tags := []map[string]string{
-		{"Key": naming.TagUseCase, "Value": r.Name.Subject},
-		{"Key": naming.TagRoleKind, "Value": r.Kind},
-		{"Key": naming.TagTrustPolicy, "Value": r.TrustName.String()},
-	}
-	for _, tg := range extra {
-		tags = append(tags, map[string]string{"Key": tg.Key, "Value": tg.Value})
-	}
 	role := map[string]any{
 		"Type": "AWS::IAM::Role",
 		"Properties": map[string]any{
@@ -184,7 +289,7 @@ func (r *Role) render(t *Template, dependsOn string, extra []Tag) {
 			"Description":              r.Description,
 			"AssumeRolePolicyDocument": r.Trust.Value(), // sorted keys, as CDK wrote them before
 			"MaxSessionDuration":       3600,
-			"Tags":                     tags,
+			"Tags":                     tagList(append(r.OwnTags(), extra...)),
 		},
 	}
 	if dependsOn != "" {
@@ -197,7 +302,7 @@ func (r *Role) render(t *Template, dependsOn string, extra []Tag) {
 			"Type": "AWS::IAM::ManagedPolicy",
 			"Properties": map[string]any{
 				"ManagedPolicyName": p.Name.String(),
-				"Description":       "Bedrock models of " + r.Name.Subject + " from " + p.Name.Provider,
+				"Description":       r.PolicyDescription(p),
 				"PolicyDocument":    p.Document.Value(),
 				"Roles":             []any{map[string]string{"Ref": id}},
 			},
@@ -207,6 +312,15 @@ func (r *Role) render(t *Template, dependsOn string, extra []Tag) {
 		"Description": "ARN of " + r.Name.String(),
 		"Value":       map[string]any{"Fn::GetAtt": []string{id, "Arn"}},
 	})
+}
+
+// tagList is tags as a template's Tags property.
+func tagList(tags []Tag) []map[string]string {
+	out := make([]map[string]string, len(tags))
+	for i, t := range tags {
+		out[i] = map[string]string{"Key": t.Key, "Value": t.Value}
+	}
+	return out
 }
 
 // templateBytes estimates what a role adds to its stack's template as CDK
