@@ -27,12 +27,30 @@ func main() {
 	root := flag.String("root", ".", "the repository root (cdk.json)")
 	estates := flag.String("estates", "20x40,50x400", "accounts x use cases, comma-separated")
 	debug := flag.Bool("count", true, "also run once with JSII_DEBUG=1 to count jsii requests")
+	tsApp := flag.String("ts", "", "also run this JavaScript app (ts-app.js) on the same estates and compare its model-account templates")
+	nodePath := flag.String("node-path", "", "NODE_PATH for -ts: node_modules with aws-cdk-lib, constructs and cdk-nag")
+	dumpTo := flag.String("dump", "", "only write the planned model-account stacks of -config as JSON to this file (ts-app.js reads it) and exit")
+	dumpConfig := flag.String("config", "", "the config -dump reads")
 	flag.Parse()
+	if *dumpTo != "" {
+		if err := writeDump(*dumpConfig, *dumpTo); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	if *app == "" {
 		fmt.Fprintln(os.Stderr, "benchsynth: -app is required")
 		os.Exit(2)
 	}
 	flags := featureFlags(*root)
+	var summary []string
+	defer func() {
+		if len(summary) > 0 {
+			fmt.Println("\n| estate | wall s (Go / JS) | CPU s (Go / JS) | constructs CPU s (Go / JS) | node peak RSS MiB (Go / JS) |")
+			fmt.Println("|---|---|---|---|---|")
+			fmt.Println(strings.Join(summary, "\n"))
+		}
+	}()
 	fmt.Printf("machine: %d cores (%s)\n", cpus(), firstLine("/proc/cpuinfo", "model name"))
 	for _, spec := range strings.Split(*estates, ",") {
 		var accounts, useCases int
@@ -47,16 +65,13 @@ func main() {
 		if err := os.WriteFile(cfg, fixture.Large(accounts, useCases), 0o644); err != nil {
 			fatal(err)
 		}
-		r := run(*app, *root, dir, cfg, flags, false)
+		goApp := command{args: []string{*app}}
+		r := run(goApp, *root, dir, cfg, flags, false)
 		fmt.Printf("\nestate %d accounts x %d use cases: %d stacks, %d resources, largest template %d bytes\n",
 			accounts, useCases, r.stacks, r.resources, r.largest)
-		fmt.Printf("  wall %.1f s, CPU %.1f s (user %.1f, sys %.1f; app and node), node peak RSS %d MiB, exit %d\n",
-			r.wall.Seconds(), (r.user + r.sys).Seconds(), r.user.Seconds(), r.sys.Seconds(), r.maxRSS>>20, r.exit)
-		for _, p := range r.phases {
-			fmt.Printf("  phase %-10s %7.2f s wall %7.2f s CPU\n", p.name, p.d.Seconds(), p.cpu.Seconds())
-		}
+		r.print("Go app")
 		if *debug {
-			d := run(*app, *root, dir, cfg, flags, true)
+			d := run(goApp, *root, dir, cfg, flags, true)
 			var kinds []string
 			total := 0
 			for k, n := range d.requests {
@@ -67,6 +82,28 @@ func main() {
 			}
 			sort.Strings(kinds)
 			fmt.Printf("  jsii requests %d (%s), node->Go callbacks %d\n", total, strings.Join(kinds, ", "), d.callbacks)
+		}
+		if *tsApp != "" {
+			dump := filepath.Join(dir, "estate.json")
+			if err := writeDump(cfg, dump); err != nil {
+				fatal(err)
+			}
+			goOut := filepath.Join(dir, "cdk.out.go")
+			if err := os.Rename(filepath.Join(dir, "cdk.out"), goOut); err != nil {
+				fatal(err)
+			}
+			ts := command{args: []string{"node", *tsApp}, env: []string{"NODE_PATH=" + *nodePath}, context: map[string]any{"estate": dump}, self: true}
+			t := run(ts, *root, dir, cfg, flags, false)
+			fmt.Printf("  JavaScript app (same runtime as TypeScript): %d stacks, %d resources\n", t.stacks, t.resources)
+			t.print("JS app")
+			same, diffs := compareAssemblies(goOut, filepath.Join(dir, "cdk.out"))
+			fmt.Printf("  model-account templates: %d equal to the Go app's (CDK's analytics resource and aws:cdk:path metadata aside), %d differ\n", same, len(diffs))
+			for _, d := range diffs[:min(len(diffs), 5)] {
+				fmt.Printf("    %s\n", d)
+			}
+			summary = append(summary, fmt.Sprintf("| %dx%d | %.1f / %.1f | %.1f / %.1f | %.2f / %.2f | %d / %d |", accounts, useCases,
+				r.wall.Seconds(), t.wall.Seconds(), (r.user+r.sys).Seconds(), (t.user+t.sys).Seconds(),
+				r.phase("constructs").Seconds(), t.phase("constructs").Seconds(), r.maxRSS>>20, t.maxRSS>>20))
 		}
 		os.RemoveAll(dir)
 	}
@@ -93,19 +130,52 @@ var (
 	phaseRE  = regexp.MustCompile(`^genai-estate phase (\S+) ([0-9.]+)s$`)
 )
 
+// command is an app to run: its arguments, more environment and context, and
+// whether the process itself is node (the JavaScript app) rather than a
+// parent of node (the Go app, through the jsii runtime).
+type command struct {
+	args    []string
+	env     []string
+	context map[string]any
+	self    bool
+}
+
+// print writes the run's times, one line per phase.
+func (r result) print(name string) {
+	fmt.Printf("  %s: wall %.1f s, CPU %.1f s (user %.1f, sys %.1f; app and node), node peak RSS %d MiB, exit %d\n",
+		name, r.wall.Seconds(), (r.user + r.sys).Seconds(), r.user.Seconds(), r.sys.Seconds(), r.maxRSS>>20, r.exit)
+	for _, p := range r.phases {
+		fmt.Printf("  phase %-10s %7.2f s wall %7.2f s CPU\n", p.name, p.d.Seconds(), p.cpu.Seconds())
+	}
+}
+
+// phase is the CPU time of the named phase.
+func (r result) phase(name string) time.Duration {
+	for _, p := range r.phases {
+		if p.name == name {
+			return p.cpu
+		}
+	}
+	return 0
+}
+
 // run runs the app as `cdk synth` would: the CLI's context (feature flags,
 // path metadata, version reporting) in CDK_CONTEXT_JSON and an output dir.
-func run(app, root, dir, cfg string, flags map[string]any, debug bool) result {
+func run(app command, root, dir, cfg string, flags map[string]any, debug bool) result {
 	out := filepath.Join(dir, "cdk.out")
 	os.RemoveAll(out)
 	ctx := map[string]any{"config": cfg, "aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": true, "aws:cdk:disable-stack-trace": true, "aws:cdk:bundling-stacks": []string{"**"}}
 	for k, v := range flags {
 		ctx[k] = v
 	}
+	for k, v := range app.context {
+		ctx[k] = v
+	}
 	b, _ := json.Marshal(ctx)
-	cmd := exec.Command(app)
+	cmd := exec.Command(app.args[0], app.args[1:]...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "CDK_CONTEXT_JSON="+string(b), "GENAI_PHASES=1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
+	cmd.Env = append(cmd.Env, app.env...)
 	if debug {
 		cmd.Env = append(cmd.Env, "JSII_DEBUG=1")
 	}
@@ -138,7 +208,7 @@ func run(app, root, dir, cfg string, flags map[string]any, debug bool) result {
 	}()
 	peak := make(chan int64)
 	stop := make(chan struct{})
-	go watchRSS(cmd.Process.Pid, stop, peak)
+	go watchRSS(cmd.Process.Pid, app.self, stop, peak)
 	<-copied
 	err = cmd.Wait()
 	r := result{wall: time.Since(start), requests: map[string]int{}}
@@ -181,8 +251,9 @@ func run(app, root, dir, cfg string, flags map[string]any, debug bool) result {
 }
 
 // watchRSS samples the resident set of the app's node processes (its
-// descendants: the jsii runtime starts node under a wrapper) every 100 ms.
-func watchRSS(pid int, stop chan struct{}, peak chan int64) {
+// descendants: the jsii runtime starts node under a wrapper; and the process
+// itself when self, a node app) every 100 ms.
+func watchRSS(pid int, self bool, stop chan struct{}, peak chan int64) {
 	var top int64
 	for {
 		select {
@@ -191,7 +262,11 @@ func watchRSS(pid int, stop chan struct{}, peak chan int64) {
 			return
 		case <-time.After(100 * time.Millisecond):
 		}
-		for _, d := range descendants(pid) {
+		procs := descendants(pid)
+		if self {
+			procs = append(procs, pid)
+		}
+		for _, d := range procs {
 			status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", d))
 			for _, line := range strings.Split(string(status), "\n") {
 				if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
