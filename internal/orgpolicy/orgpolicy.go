@@ -111,7 +111,11 @@ func Generate(e *estate.Estate) ([]Policy, error) {
 		// custom resource change or delete the logging configuration.
 		protect := &out[len(out)-1].Document
 		protect.Statement = append(protect.Statement, iampolicy.Statement{Sid: "ProtectInvocationLogging", Effect: "Deny", Action: estate.LoggingActions, Resource: []string{"*"},
-			Condition: map[string]map[string][]string{"ArnNotLike": {"aws:PrincipalArn": {DeployRolePattern, fmt.Sprintf("arn:%s:iam::*:role/%s*", part, estate.LoggingConfiguratorPrefix(c))}}}})
+			Condition: map[string]map[string][]string{"ArnNotLike": {"aws:PrincipalArn": {DeployRolePattern, fmt.Sprintf("arn:%s:iam::*:role/%s*", part, estate.LoggingConfiguratorPrefix(c))}}}},
+			iampolicy.Statement{Sid: "ProtectInvocationLogGroup", Effect: "Deny", Action: []string{
+				"logs:AssociateKmsKey", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey", "logs:PutRetentionPolicy"},
+				Resource: []string{fmt.Sprintf("arn:%s:logs:*:*:log-group:%s*", part, estate.InvocationLogGroup(c))}, Condition: deployer})
+		out[len(out)-1].Description = "Only the CDK deployment roles change the generated roles, policies, profiles and parameters, and the invocation logging configuration and log group."
 	}
 	for _, p := range out {
 		if n := p.Document.Size(); n > MaxSCPChars {

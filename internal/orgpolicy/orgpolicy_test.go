@@ -61,6 +61,9 @@ func TestExamplePolicies(t *testing.T) {
 		{"ProtectEstate", "an admin redirects invocation logs", "bedrock:PutModelInvocationLoggingConfiguration", "*", by(admin), true},
 		{"ProtectEstate", "the logging custom resource sets it", "bedrock:PutModelInvocationLoggingConfiguration", "*", by("arn:aws:iam::222222222222:role/ACME-GenAI-InvocationLogging-UsEast1"), false},
 		{"ProtectEstate", "the deployment role deletes it", "bedrock:DeleteModelInvocationLoggingConfiguration", "*", by(deploy), false},
+		{"ProtectEstate", "an admin deletes the invocation logs", "logs:DeleteLogGroup", "arn:aws:logs:us-east-1:222222222222:log-group:/ACME/GenAI/bedrock/model-invocations:*", by(admin), true},
+		{"ProtectEstate", "an admin shortens their retention", "logs:PutRetentionPolicy", "arn:aws:logs:us-east-1:222222222222:log-group:/ACME/GenAI/bedrock/model-invocations", by(admin), true},
+		{"ProtectEstate", "an admin's own log group", "logs:DeleteLogGroup", "arn:aws:logs:us-east-1:222222222222:log-group:/app/x:*", by(admin), false},
 	} {
 		t.Run(tc.policy+"/"+tc.name, func(t *testing.T) {
 			doc, ok := docs[tc.policy]
