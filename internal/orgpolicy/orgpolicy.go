@@ -115,7 +115,7 @@ func Generate(e *estate.Estate) ([]Policy, error) {
 			iampolicy.Statement{Sid: "ProtectInvocationLogGroup", Effect: "Deny", Action: []string{
 				"logs:AssociateKmsKey", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey", "logs:PutRetentionPolicy"},
 				Resource: []string{fmt.Sprintf("arn:%s:logs:*:*:log-group:%s*", part, estate.InvocationLogGroup(c))}, Condition: deployer})
-		out[len(out)-1].Description = "Only the CDK deployment roles change the generated roles, policies, profiles and parameters, and the invocation logging configuration and log group."
+		out[len(out)-1].Description = "Only the CDK deployment roles change the generated roles, policies, profiles and parameters and the invocation log group; only they and the logging custom resource change the invocation logging configuration."
 	}
 	for _, p := range out {
 		if n := p.Document.Size(); n > MaxSCPChars {
