@@ -85,6 +85,12 @@ type Account struct {
 	Profiles []*ProfileSet
 	// docs holds the invoke policies planned for each distinct grant.
 	docs map[string][]policyPart
+	// grants holds each distinct grant's map (see grantsOf), keyBuf the
+	// buffer its keys are written in, principal the Principal of the
+	// account's web-identity trust policies (all alike).
+	grants    map[string]map[string][]string
+	keyBuf    []byte
+	principal map[string]string
 }
 
 // Role is one Bedrock invoke role.
@@ -290,29 +296,10 @@ type spec struct {
 }
 
 func planRole(c *config.Config, rep *config.Reporter, tk trustKeys, a *Account, lim config.Limits, sp spec) *Role {
-	path, kind, name, access := sp.path, sp.kind, sp.name, sp.access
-	grants := map[string][]string{}
-	for _, acc := range access {
-		if acc.Account != a.Name {
-			continue
-		}
-		regions := acc.Regions
-		if len(regions) == 0 {
-			regions = a.Regions
-		}
-		for _, r := range regions {
-			for _, m := range acc.Models {
-				if !slices.Contains(grants[r], m) {
-					grants[r] = append(grants[r], m)
-				}
-			}
-		}
-	}
+	path, kind, name := sp.path, sp.kind, sp.name
+	grants := a.grantsOf(sp.access)
 	if len(grants) == 0 {
 		return nil
-	}
-	for r := range grants {
-		slices.Sort(grants[r])
 	}
 	subjects := slices.Compact(slices.Sorted(slices.Values(sp.subjects)))
 	r := &Role{
@@ -330,7 +317,10 @@ func planRole(c *config.Config, rep *config.Reporter, tk trustKeys, a *Account, 
 		r.Trust = vendorTrust(a, sp.vendor)
 		r.Vendor = sp.vendor.Name
 	} else {
-		r.Trust = tk.trust(a.ProviderArn, subjects)
+		if a.principal == nil {
+			a.principal = map[string]string{"Federated": a.ProviderArn}
+		}
+		r.Trust = tk.trust(a.principal, subjects)
 	}
 	trustDoc := size(r.Trust)
 	r.trustShape = trustDoc.shape
@@ -348,21 +338,82 @@ func planRole(c *config.Config, rep *config.Reporter, tk trustKeys, a *Account, 
 	return r
 }
 
+// grantsOf maps each region of the account to the models these grants
+// give there, sorted. Roles whose grants in the account are written alike
+// share one map (read-only, as every reader of Role.Grants treats it): in a
+// large estate most use cases ask for the same models, and a map per role
+// was a tenth of the plan's memory.
+func (a *Account) grantsOf(access []config.Access) map[string][]string {
+	key := a.keyBuf[:0]
+	for _, acc := range access {
+		if acc.Account != a.Name {
+			continue
+		}
+		key = strconv.AppendInt(key, int64(len(acc.Regions)), 10)
+		for _, r := range acc.Regions {
+			key = append(strconv.AppendInt(append(key, ','), int64(len(r)), 10), ':')
+			key = append(key, r...)
+		}
+		key = append(strconv.AppendInt(append(key, ';'), int64(len(acc.Models)), 10), ';')
+		for _, m := range acc.Models {
+			key = append(strconv.AppendInt(append(key, ','), int64(len(m)), 10), ':')
+			key = append(key, m...)
+		}
+		key = append(key, '|')
+	}
+	a.keyBuf = key
+	if len(key) == 0 {
+		return nil
+	}
+	if g, ok := a.grants[string(key)]; ok {
+		return g
+	}
+	grants := map[string][]string{}
+	for _, acc := range access {
+		if acc.Account != a.Name {
+			continue
+		}
+		regions := acc.Regions
+		if len(regions) == 0 {
+			regions = a.Regions
+		}
+		for _, r := range regions {
+			for _, m := range acc.Models {
+				if !slices.Contains(grants[r], m) {
+					grants[r] = append(grants[r], m)
+				}
+			}
+		}
+	}
+	for r := range grants {
+		slices.Sort(grants[r])
+	}
+	if a.grants == nil {
+		a.grants = map[string]map[string][]string{}
+	}
+	a.grants[string(key)] = grants
+	return grants
+}
+
 // trust lets the account's own OIDC provider in, for tokens of the right
 // audience and one of the listed subjects. A custom claim such as `groups`
 // is not an IAM condition key, so membership is expressed by subjects.
-func (k trustKeys) trust(providerArn string, subjects []string) iampolicy.Document {
+// The principal (the account's provider) and the action are the same in
+// every role of an account, and shared.
+func (k trustKeys) trust(principal map[string]string, subjects []string) iampolicy.Document {
 	return iampolicy.New(iampolicy.Statement{
 		Sid:       "GatewayWebIdentity",
 		Effect:    "Allow",
-		Principal: map[string]string{"Federated": providerArn},
-		Action:    []string{"sts:AssumeRoleWithWebIdentity"},
+		Principal: principal,
+		Action:    webIdentityAction,
 		Condition: map[string]map[string][]string{"StringEquals": {
 			k.aud: k.audiences,
 			k.sub: subjects,
 		}},
 	})
 }
+
+var webIdentityAction = []string{"sts:AssumeRoleWithWebIdentity"}
 
 // trustKeys are what every web-identity trust policy of the estate shares:
 // the issuer's condition keys and the sorted audiences, found once per plan

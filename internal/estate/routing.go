@@ -108,8 +108,9 @@ func routing(e *Estate, rep *config.Reporter) []Parameter {
 	out := make([]Parameter, 0, len(c.UseCases))
 	var b []byte
 	for i, u := range c.UseCases {
-		doc := Routing{UseCase: u.Name, Subjects: slices.Sorted(slices.Values(u.Subjects)), CredentialTTLSeconds: ttl, Quota: u.Quota, Routes: []Route{}}
-		for _, as := range byUseCase[u.Name] {
+		assumes := byUseCase[u.Name]
+		doc := Routing{UseCase: u.Name, Subjects: slices.Sorted(slices.Values(u.Subjects)), CredentialTTLSeconds: ttl, Quota: u.Quota, Routes: make([]Route, 0, len(assumes))}
+		for _, as := range assumes {
 			a, r, via := as.a, as.r, as.via
 			rt := Route{AccountName: a.Name, Account: a.Account, RoleArn: roleArn(a, r), Via: via, Models: r.Grants}
 			for _, sh := range shares[r] {
