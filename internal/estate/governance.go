@@ -46,8 +46,9 @@ type ProfileSet struct {
 	Logging                    *config.Logging
 	LogGroup, ConfiguratorRole string
 	// Enforced is the account's enforced guardrail in this region, if any.
-	// Bedrock applies it to every call as the caller, so EnforcedPolicy
-	// lets each role granted in the region apply it (EnforcedRoles, sorted).
+	// Bedrock applies it to every call, and callers are to hold
+	// bedrock:ApplyGuardrail on it: EnforcedPolicy lets each role granted
+	// in the region apply it (EnforcedRoles, sorted).
 	Enforced       *config.EnforcedGuardrail
 	EnforcedPolicy *Policy
 	EnforcedRoles  []*Role
