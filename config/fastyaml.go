@@ -35,7 +35,7 @@ func fastParse(data []byte) (root *yaml.Node, ok bool) {
 			return nil, false
 		}
 	}
-	p := &fastParser{data: data, src: string(data), line: 1}
+	p := &fastParser{data: data, src: string(data), line: 1, split: true}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, give := r.(giveUp); !give {
@@ -75,6 +75,8 @@ type fastParser struct {
 	// nodes is the current block nodes are taken from; ptrs the block
 	// collections' children are, once stack has gathered them.
 	nodes []yaml.Node
+	// split allows a large top-level list to be read in two halves.
+	split bool
 	ptrs  []*yaml.Node
 	stack []*yaml.Node
 	depth int
@@ -278,6 +280,11 @@ func (p *fastParser) mappingValue(indent int) *yaml.Node {
 // blockSequence reads the entries of a block sequence whose dashes stand at
 // column indent+1, from the start of the first entry's line.
 func (p *fastParser) blockSequence(indent int) *yaml.Node {
+	if p.split && p.depth == 1 {
+		if mid, end, ok := p.halves(indent); ok {
+			return p.splitSequence(indent, mid, end)
+		}
+	}
 	p.enter()
 	mark := len(p.stack)
 	s := p.node(yaml.SequenceNode, 0, "!!seq", "", p.bol+indent)
@@ -308,6 +315,88 @@ func (p *fastParser) blockSequence(indent int) *yaml.Node {
 		p.endLine()
 	}
 	return s
+}
+
+// splitMin is the size from which a top-level list (a large estate's use
+// cases) is read in two halves at once, on two cores.
+var splitMin = 1 << 20
+
+// halves finds the end of the block sequence whose first entry is on the
+// current line, and the start of an entry near its middle.
+func (p *fastParser) halves(indent int) (mid, end int, ok bool) {
+	lines := func(from, to int, stop func(line, content int) bool) int {
+		for i := from; i < to; {
+			j := i
+			for j < to && p.data[j] == ' ' {
+				j++
+			}
+			if j < to && p.data[j] != '\n' && p.data[j] != '#' && stop(i, j) {
+				return i
+			}
+			if nl := bytes.IndexByte(p.data[j:to], '\n'); nl >= 0 {
+				i = j + nl + 1
+			} else {
+				i = to
+			}
+		}
+		return -1
+	}
+	dash := func(j int) bool {
+		return p.data[j] == '-' && (j+1 == len(p.data) || p.data[j+1] == ' ' || p.data[j+1] == '\n')
+	}
+	end = lines(p.bol, len(p.data), func(line, content int) bool {
+		return content-line < indent || content-line == indent && !dash(content)
+	})
+	if end < 0 {
+		end = len(p.data)
+	}
+	if end-p.bol < splitMin {
+		return 0, 0, false
+	}
+	from := p.bol + (end-p.bol)/2
+	if nl := bytes.IndexByte(p.data[from:end], '\n'); nl >= 0 {
+		from += nl + 1
+	} else {
+		return 0, 0, false
+	}
+	mid = lines(from, end, func(line, content int) bool { return content-line == indent && dash(content) })
+	return mid, end, mid > p.bol
+}
+
+// splitSequence reads a block sequence's entries before mid here and those
+// from mid to end in another goroutine with its own parser, started at
+// mid's line, then joins them; either half giving up gives up the whole.
+func (p *fastParser) splitSequence(indent, mid, end int) *yaml.Node {
+	q := &fastParser{data: p.data[:end], src: p.src, pos: mid, bol: mid, depth: p.depth,
+		line: p.line + bytes.Count(p.data[p.bol:mid], []byte("\n"))}
+	var second *yaml.Node
+	var failed any
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { failed = recover() }()
+		second = q.blockSequence(indent)
+	}()
+	full := p.data
+	p.data, p.split = full[:mid], false
+	var first *yaml.Node
+	func() {
+		defer func() {
+			p.data, p.split = full, true
+			if r := recover(); r != nil {
+				<-done
+				panic(r)
+			}
+		}()
+		first = p.blockSequence(indent)
+	}()
+	<-done
+	if failed != nil {
+		panic(failed)
+	}
+	first.Content = append(append(make([]*yaml.Node, 0, len(first.Content)+len(second.Content)), first.Content...), second.Content...)
+	p.pos, p.line, p.bol = q.pos, q.line, q.bol
+	return first
 }
 
 // isKey reports whether a plain key and its colon start at pos.

@@ -33,11 +33,24 @@ func sameNodes(a, b *yaml.Node, path string) error {
 // checkFast fails if the fast path reads data at all differently from
 // yaml.v3: it may give up, but what it accepts must be one valid document
 // with the very nodes yaml.v3 builds.
+//
+// It reads data twice: as a config is read, and with every top-level list
+// split in two halves read at once, as a large config's lists are; both
+// must agree.
 func checkFast(t *testing.T, data []byte) (accepted bool) {
 	t.Helper()
 	fast, ok := fastParse(data)
+	defer func(min int) { splitMin = min }(splitMin)
+	splitMin = 0
+	split, splitOK := fastParse(data)
+	if ok != splitOK {
+		t.Fatalf("read whole, the fast path says %v; split, %v:\n%s", ok, splitOK, data)
+	}
 	if !ok {
 		return false
+	}
+	if err := sameNodes(split, fast, ""); err != nil {
+		t.Fatalf("split: %v\n%s", err, data)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc, extra yaml.Node
