@@ -62,6 +62,10 @@ type decl struct {
 	hasDef   bool
 	// composite is set when the field holds structs the walks descend into.
 	composite bool
+	// filled is set when code may write the field besides the decoder: it
+	// has a default, or its struct is (or is inside) one with a Defaults
+	// method. Otherwise a field that is not zero was set by the file.
+	filled bool
 }
 
 var decls sync.Map // reflect.Type -> []decl
@@ -90,11 +94,42 @@ func declsOf(t reflect.Type) []decl {
 		d.min, d.max = number(f, "minimum"), number(f, "maximum")
 		d.def, d.hasDef = f.Tag.Lookup("default")
 		d.composite = holdsStruct(f.Type)
+		d.filled = d.hasDef || defaulted()[t]
 		out = append(out, d)
 	}
 	decls.Store(t, out)
 	return out
 }
+
+// defaulted are the struct types that a hand-written Defaults method may
+// fill: those with one, and every struct type inside them.
+var defaulted = sync.OnceValue(func() map[reflect.Type]bool {
+	out := map[reflect.Type]bool{}
+	filler := reflect.TypeFor[interface{ Defaults() }]()
+	var visit func(t reflect.Type, inside bool)
+	seen := map[reflect.Type]bool{}
+	visit = func(t reflect.Type, inside bool) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return
+		}
+		inside = inside || reflect.PointerTo(t).Implements(filler) || t.Implements(filler)
+		if seen[t] && (!inside || out[t]) {
+			return
+		}
+		seen[t] = true
+		if inside {
+			out[t] = true
+		}
+		for i := 0; i < t.NumField(); i++ {
+			visit(t.Field(i).Type, inside)
+		}
+	}
+	visit(reflect.TypeFor[Config](), false)
+	return out
+})
 
 // holdsStruct reports whether a field of type t is, or holds, structs.
 func holdsStruct(t reflect.Type) bool {
@@ -299,7 +334,9 @@ func checkDeclared(c *Config, r *Reporter) {
 		if r.hasUnder(p) {
 			return false
 		}
-		set := c.present(p, fv)
+		// Only the file (or a default) makes a value non-zero: a lookup in
+		// the position table is needed only to tell unset from empty.
+		set := !d.filled && !fv.IsZero() || c.present(p, fv)
 		if d.required && (!set || isEmpty(fv)) {
 			if r.covered[string(p)] {
 				return false
