@@ -172,11 +172,20 @@ func Build(c *config.Config) (*Estate, error) {
 	for _, u := range slices.Backward(c.UseCases) {
 		useCases[u.Name] = u // the first of a name wins, as in config.UseCase
 	}
-	groupSubjects := make([][]string, len(c.Groups))
+	// Each use case's and group's subjects, sorted, and the trust condition
+	// naming them: the same in every account, so built once and shared by
+	// the roles of one use case or group.
+	useCaseWho := make([]who, len(c.UseCases))
+	for j, u := range c.UseCases {
+		useCaseWho[j] = tk.who(u.Subjects)
+	}
+	groupWho := make([]who, len(c.Groups))
 	for j, g := range c.Groups {
+		var subjects []string
 		for _, m := range g.Members {
-			groupSubjects[j] = append(groupSubjects[j], useCases[m].Subjects...)
+			subjects = append(subjects, useCases[m].Subjects...)
 		}
+		groupWho[j] = tk.who(subjects)
 	}
 	// Which use cases, groups and vendors each account grants to, in config
 	// order: looking at every one of them for every account made the plan
@@ -227,14 +236,14 @@ func Build(c *config.Config) (*Estate, error) {
 		for _, j := range uses[ma.Name].useCases {
 			u := c.UseCases[j]
 			if r := planRole(c, rep, tk, a, lim, spec{path: "useCases[" + strconv.Itoa(j) + "]", kind: "useCase", name: u.Name, desc: u.Description,
-				subjects: u.Subjects, layout: u.PolicyLayout, access: u.Access}); r != nil {
+				who: &useCaseWho[j], layout: u.PolicyLayout, access: u.Access}); r != nil {
 				a.Roles = append(a.Roles, r)
 			}
 		}
 		for _, j := range uses[ma.Name].groups {
 			g := c.Groups[j]
 			if r := planRole(c, rep, tk, a, lim, spec{path: "groups[" + strconv.Itoa(j) + "]", kind: "group", name: g.Name, desc: g.Description,
-				subjects: groupSubjects[j], members: g.Members, layout: g.PolicyLayout, access: g.Access}); r != nil {
+				who: &groupWho[j], members: g.Members, layout: g.PolicyLayout, access: g.Access}); r != nil {
 				a.Roles = append(a.Roles, r)
 			}
 		}
@@ -289,7 +298,8 @@ var kindWords = map[string]string{"useCase": "use case", "group": "domain", "ven
 // spec is what a role is planned from: a use case, a group or a vendor.
 type spec struct {
 	path, kind, name, desc string
-	subjects, members      []string       // web-identity roles
+	who                    *who           // web-identity roles
+	members                []string       // a group's
 	vendor                 *config.Vendor // vendor roles
 	layout                 string
 	access                 []config.Access
@@ -301,7 +311,10 @@ func planRole(c *config.Config, rep *config.Reporter, tk trustKeys, a *Account, 
 	if len(grants) == 0 {
 		return nil
 	}
-	subjects := slices.Compact(slices.Sorted(slices.Values(sp.subjects)))
+	var subjects []string
+	if sp.who != nil {
+		subjects = sp.who.subjects
+	}
 	r := &Role{
 		Name:      naming.Role{Org: c.Org, Layer: c.Layer, Subject: name, Capability: c.CapabilityName()},
 		TrustName: naming.TrustPolicy{Org: c.Org, Layer: c.Layer, Subject: name},
@@ -320,7 +333,7 @@ func planRole(c *config.Config, rep *config.Reporter, tk trustKeys, a *Account, 
 		if a.principal == nil {
 			a.principal = map[string]string{"Federated": a.ProviderArn}
 		}
-		r.Trust = tk.trust(a.principal, subjects)
+		r.Trust = trust(a.principal, sp.who.condition)
 	}
 	trustDoc := size(r.Trust)
 	r.trustShape = trustDoc.shape
@@ -398,19 +411,28 @@ func (a *Account) grantsOf(access []config.Access) map[string][]string {
 // trust lets the account's own OIDC provider in, for tokens of the right
 // audience and one of the listed subjects. A custom claim such as `groups`
 // is not an IAM condition key, so membership is expressed by subjects.
-// The principal (the account's provider) and the action are the same in
-// every role of an account, and shared.
-func (k trustKeys) trust(principal map[string]string, subjects []string) iampolicy.Document {
+// The principal (the account's provider), the action and the condition (a
+// use case's or group's, see who) are shared: documents are read-only.
+func trust(principal map[string]string, condition map[string]map[string][]string) iampolicy.Document {
 	return iampolicy.New(iampolicy.Statement{
 		Sid:       "GatewayWebIdentity",
 		Effect:    "Allow",
 		Principal: principal,
 		Action:    webIdentityAction,
-		Condition: map[string]map[string][]string{"StringEquals": {
-			k.aud: k.audiences,
-			k.sub: subjects,
-		}},
+		Condition: condition,
 	})
+}
+
+// who is whom a web-identity role trusts: the subjects, sorted, and the
+// condition of its trust policy.
+type who struct {
+	subjects  []string
+	condition map[string]map[string][]string
+}
+
+func (k trustKeys) who(subjects []string) who {
+	sorted := slices.Compact(slices.Sorted(slices.Values(subjects)))
+	return who{sorted, map[string]map[string][]string{"StringEquals": {k.aud: k.audiences, k.sub: sorted}}}
 }
 
 var webIdentityAction = []string{"sts:AssumeRoleWithWebIdentity"}
