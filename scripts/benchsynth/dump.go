@@ -71,7 +71,7 @@ func writeDump(path, out string) error {
 			s := dumpStack{
 				Name: a.Stack(c.Org, c.Layer, shard), Account: a.Account, Region: a.Region(),
 				Description: a.StackDescription(),
-				DependsOn:   first,
+				DependsOn:   first, Roles: []dumpRole{},
 			}
 			if first == "" {
 				first = s.Name
