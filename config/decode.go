@@ -50,6 +50,95 @@ type decoder struct {
 	nodes, values int
 	// lines maps the parser's line numbers to the file's (see lineMap).
 	lines *lineMap
+	// The position table is filled by another goroutine, in order, from
+	// batches of entries (see put): inserting a million keys into a map is
+	// as much work as the rest of decoding, and runs beside it on a second
+	// core. Errors, the only readers of the table while decoding, wait for
+	// it to catch up (see sync).
+	batch   []posEntry
+	batches chan []posEntry
+	free    chan []posEntry
+	pending sync.WaitGroup
+}
+
+type posEntry struct {
+	key string
+	pos Pos
+}
+
+const posBatch = 4096
+
+// pipelineMin is the number of values from which the position table is
+// filled beside decoding rather than by it.
+var pipelineMin = 1 << 14
+
+// run decodes the document into v, filling the position table.
+func (d *decoder) run(root *yaml.Node, v reflect.Value) {
+	if d.values >= pipelineMin {
+		d.start()
+	}
+	d.decode(root, v)
+	d.finish()
+}
+
+// start starts the goroutine that fills the position table.
+func (d *decoder) start() {
+	d.batches, d.free = make(chan []posEntry, 4), make(chan []posEntry, 8)
+	go func() {
+		for b := range d.batches {
+			for _, e := range b {
+				d.r.Pos[e.key] = e.pos
+			}
+			select {
+			case d.free <- b[:0]:
+			default:
+			}
+			d.pending.Done()
+		}
+	}()
+}
+
+// put records a position; the table holds it after the next sync.
+func (d *decoder) put(key string, p Pos) {
+	if d.batches == nil {
+		d.r.Pos[key] = p
+		return
+	}
+	if d.batch == nil {
+		select {
+		case d.batch = <-d.free:
+		default:
+			d.batch = make([]posEntry, 0, posBatch)
+		}
+	}
+	if d.batch = append(d.batch, posEntry{key, p}); len(d.batch) == posBatch {
+		d.send()
+	}
+}
+
+func (d *decoder) send() {
+	if len(d.batch) > 0 {
+		d.pending.Add(1)
+		d.batches <- d.batch
+		d.batch = nil
+	}
+}
+
+// sync waits until the table holds every position put so far.
+func (d *decoder) sync() {
+	if d.batches != nil {
+		d.send()
+		d.pending.Wait()
+	}
+}
+
+// finish fills the table with the last positions and stops the goroutine.
+func (d *decoder) finish() {
+	if d.batches != nil {
+		d.sync()
+		close(d.batches)
+		d.batches = nil
+	}
 }
 
 // aliasAllowance is how many nodes aliases and merge keys may add beyond
@@ -86,7 +175,7 @@ func (d *decoder) intern(b []byte) string {
 
 // at records node n's position at the current path.
 func (d *decoder) at(n *yaml.Node, tag string) {
-	d.r.Pos[d.intern(d.path)] = d.pos(n, tag)
+	d.put(d.intern(d.path), d.pos(n, tag))
 }
 
 // child and index extend the current path by a field (or map key) or a
@@ -119,6 +208,7 @@ func appendIndex(p []byte, i int) []byte {
 
 // errAt reports an error at the current path.
 func (d *decoder) errAt(kind, fix, format string, args ...any) {
+	d.sync()
 	d.r.add(SeverityError, kind, string(d.path), fix, format, args...)
 }
 
@@ -246,7 +336,8 @@ func (d *decoder) exhaust(n *yaml.Node) {
 	if alias.Kind != yaml.AliasNode {
 		name = alias.Anchor
 	}
-	d.r.Pos[at] = d.pos(alias, "")
+	d.put(at, d.pos(alias, ""))
+	d.sync()
 	d.r.add(SeverityError, KindSyntax, at, "write the values out, or share fewer levels of anchors: aliases may not multiply the document",
 		"the alias *%s expands to too many values (more than four times the file's own %d plus %d)", name, d.nodes, aliasAllowance)
 	d.bomb = d.r.List[len(d.r.List)-1]

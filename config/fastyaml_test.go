@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -170,4 +171,28 @@ func FuzzFastYAML(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { checkFast(t, data) })
+}
+
+// Positions filled beside decoding (as for a large config) are the ones
+// filled by it, and so are the errors located with them.
+func TestPipelinedPositions(t *testing.T) {
+	seeds, _ := filepath.Glob("testdata/*/*.yaml")
+	seeds = append(seeds, "usecases.yaml")
+	defer func(min int) { pipelineMin = min }(pipelineMin)
+	for _, s := range seeds {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pipelineMin = 1 << 62
+		direct, directErr := Parse(s, data)
+		pipelineMin = 0
+		piped, pipedErr := Parse(s, data)
+		if fmt.Sprint(directErr) != fmt.Sprint(pipedErr) {
+			t.Fatalf("%s: errors differ:\n%v\n---\n%v", s, directErr, pipedErr)
+		}
+		if directErr == nil && !reflect.DeepEqual(direct.Pos, piped.Pos) {
+			t.Fatalf("%s: positions differ", s)
+		}
+	}
 }

@@ -32,7 +32,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	d := newDecoder(r, root, lines)
 	r.Pos = make(map[string]Pos, d.values)
 	r.Pos[""] = Pos{Line: 1, Column: 1}
-	d.decode(root, reflect.ValueOf(cfg).Elem())
+	d.run(root, reflect.ValueOf(cfg).Elem())
 	cfg.Pos = r.Pos
 	switch {
 	case d.exhausted:
