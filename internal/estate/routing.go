@@ -1,9 +1,11 @@
 package estate
 
 import (
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/arn"
@@ -105,9 +107,10 @@ func routing(e *Estate, rep *config.Reporter) []Parameter {
 		}
 	}
 	prefix := RoutingPath(c) + "/"
-	out := make([]Parameter, 0, len(c.UseCases))
-	var b []byte
-	for i, u := range c.UseCases {
+	// One parameter per use case, in chunks on every core: each chunk has
+	// its own buffer and Reporter, merged in config order.
+	param := func(i int, b []byte, rep *config.Reporter) (Parameter, []byte) {
+		u := c.UseCases[i]
 		assumes := byUseCase[u.Name]
 		doc := Routing{UseCase: u.Name, Subjects: slices.Sorted(slices.Values(u.Subjects)), CredentialTTLSeconds: ttl, Quota: u.Quota, Routes: make([]Route, 0, len(assumes))}
 		for _, as := range assumes {
@@ -134,7 +137,24 @@ func routing(e *Estate, rep *config.Reporter) []Parameter {
 		if len(b) > MaxAdvancedParameter {
 			rep.Add("useCases["+strconv.Itoa(i)+"].name", "grant fewer models or regions per role, or split the use case", "routing data of %s is %d bytes, %d over SSM's advanced-parameter limit of %d", u.Name, len(b), len(b)-MaxAdvancedParameter, MaxAdvancedParameter)
 		}
-		out = append(out, p)
+		return p, b
+	}
+	out := make([]Parameter, len(c.UseCases))
+	chunks := min(runtime.GOMAXPROCS(0), len(out))
+	reps := make([]*config.Reporter, chunks)
+	var wg sync.WaitGroup
+	for k := range chunks {
+		reps[k] = c.Report()
+		wg.Go(func() {
+			var b []byte
+			for i := k * len(out) / chunks; i < (k+1)*len(out)/chunks; i++ {
+				out[i], b = param(i, b, reps[k])
+			}
+		})
+	}
+	wg.Wait()
+	for _, r := range reps {
+		rep.List = append(rep.List, r.List...)
 	}
 	slices.SortFunc(out, func(a, b Parameter) int { return strings.Compare(a.UseCase, b.UseCase) })
 	return out
