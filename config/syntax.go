@@ -167,6 +167,16 @@ func leadingSpace(l []byte) []byte {
 func checkEncoding(file string, data []byte) *Error {
 	line, col := 1, 1
 	for i := 0; i < len(data); {
+		switch c := data[i]; {
+		case c >= 0x20 && c < 0x7f: // printable ASCII, nearly every byte: no rune to decode
+			col++
+			i++
+			continue
+		case c == '\n':
+			line, col = line+1, 1
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRune(data[i:])
 		var problem string
 		switch {
