@@ -24,7 +24,28 @@ import (
 // LogicalID is the logical id CDK allocates to a construct at path (the
 // construct ids below the stack), as aws-cdk-lib's makeUniqueId does.
 func LogicalID(path ...string) string {
-	var parts []string
+	parts, human, hashed := logicalID(path)
+	if !hashed {
+		return human
+	}
+	sum := md5.Sum([]byte(strings.Join(parts, "/")))
+	return human + strings.ToUpper(hex.EncodeToString(sum[:])[:8])
+}
+
+// logicalIDLen is len(LogicalID(path...)) without hashing: the hash suffix
+// is always 8 characters, and the plan sizes every role's entries before
+// any id is written.
+func logicalIDLen(path ...string) int {
+	_, human, hashed := logicalID(path)
+	if hashed {
+		return len(human) + 8
+	}
+	return len(human)
+}
+
+// logicalID is the readable part of a logical id (the whole id when no hash
+// follows), and the path components the hash is taken over.
+func logicalID(path []string) (parts []string, human string, hashed bool) {
 	for _, p := range path {
 		if p != "Default" {
 			parts = append(parts, p)
@@ -32,12 +53,11 @@ func LogicalID(path ...string) string {
 	}
 	if len(parts) == 1 {
 		if id := alnum(parts[0]); len(id) <= 255 {
-			return id
+			return parts, id, false
 		}
 	}
-	sum := md5.Sum([]byte(strings.Join(parts, "/")))
 	// CDK drops a component that the previous one ends with, then "Resource".
-	var dedup, human []string
+	var dedup, readable []string
 	for _, p := range parts {
 		if len(dedup) == 0 || !strings.HasSuffix(dedup[len(dedup)-1], p) {
 			dedup = append(dedup, p)
@@ -45,11 +65,11 @@ func LogicalID(path ...string) string {
 	}
 	for _, p := range dedup {
 		if p != "Resource" {
-			human = append(human, p)
+			readable = append(readable, p)
 		}
 	}
-	h := alnum(strings.Join(human, ""))
-	return h[:min(len(h), 240)] + strings.ToUpper(hex.EncodeToString(sum[:])[:8])
+	h := alnum(strings.Join(readable, ""))
+	return parts, h[:min(len(h), 240)], true
 }
 
 // alnum keeps the ASCII letters and digits of s: what the regexp it
@@ -333,9 +353,11 @@ func (r *Role) templateBytes(a *Account, tags []Tag, stack string) int {
 	if trust == (docShape{}) {
 		trust = measure(r.Trust)
 	}
-	id, subject := r.RoleID(), r.Name.Subject
-	metadata := func(key string) int {
-		return field("Metadata", object(1, field("aws:cdk:path", strSize(stack, "/Roles/", key))))
+	// Logical ids are letters and digits: their JSON size is their length
+	// plus quotes, known without computing their hashes.
+	id, subject := 2+logicalIDLen(r.Name.Subject, "Role"), r.Name.Subject
+	metadata := func(key int) int {
+		return field("Metadata", object(1, field("aws:cdk:path", strSize(stack, "/Roles/")+key-2)))
 	}
 	tag := func(k, v string) int { return object(3, field("Key", strSize(k)), field("Value", strSize(v))) }
 	tagSizes := make([]int, 0, 3+len(tags))
@@ -351,30 +373,30 @@ func (r *Role) templateBytes(a *Account, tags []Tag, stack string) int {
 			field("AssumeRolePolicyDocument", shape(trust).at(2)),
 			field("MaxSessionDuration", len("3600")),
 			field("Tags", object(2, tagSizes...)))),
-		field("DependsOn", object(1, strSize(a.ProviderID()))),
+		field("DependsOn", object(1, 2+logicalIDLen(a.IdPName.String()))),
 		metadata(id)))
 	for _, p := range r.Policies {
 		doc := p.shape
 		if doc == (docShape{}) {
 			doc = measure(p.Document)
 		}
-		pid := r.PolicyID(p)
+		pid := 2 + logicalIDLen(r.Name.Subject, p.ConstructID())
 		n += entrySize(pid, object(0,
 			field("Type", strSize("AWS::IAM::ManagedPolicy")),
 			field("Properties", object(1,
 				field("ManagedPolicyName", strSize(p.Name.String())),
 				field("Description", strSize("Bedrock models of ", subject, " from ", p.Name.Provider)),
 				field("PolicyDocument", shape(doc).at(2)),
-				field("Roles", object(2, object(3, field("Ref", strSize(id))))))),
+				field("Roles", object(2, object(3, field("Ref", id)))))),
 			metadata(pid)))
 	}
-	return n + entrySize(r.OutputID(), object(0,
+	return n + entrySize(2+logicalIDLen(r.Name.Subject, "Arn"), object(0,
 		field("Description", strSize("ARN of ", r.Name.String())),
-		field("Value", object(1, field("Fn::GetAtt", object(2, strSize(id), strSize("Arn")))))))
+		field("Value", object(1, field("Fn::GetAtt", object(2, id, strSize("Arn")))))))
 }
 
 // entrySize is the size of `"key": value,` at depth 2 of an indented
-// template, given the value's size.
-func entrySize(key string, value int) int {
-	return 2 + strSize(key) + 2 + value + 1 + 1 // indent, key, ": ", value, newline, comma
+// template, given the sizes of the key (as a JSON string) and the value.
+func entrySize(key, value int) int {
+	return 2 + key + 2 + value + 1 + 1 // indent, key, ": ", value, newline, comma
 }

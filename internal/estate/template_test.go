@@ -26,9 +26,20 @@ func TestLogicalID(t *testing.T) {
 		{[]string{"ACME-IdP-Okta"}, "ACMEIdPOkta"},
 		{[]string{"Bucket", "Resource"}, "Bucket83908E77"},          // "Resource" is hidden from the human part
 		{[]string{"Vpc", "Default", "Subnet"}, "VpcSubnetE21A7F1F"}, // "Default" dropped before hashing
+		{[]string{strings.Repeat("A", 255)}, strings.Repeat("A", 255)},
 	}
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, LogicalID(tc.path...), "%v", tc.path)
+	}
+}
+
+// templateBytes sizes logical ids without hashing them.
+func TestLogicalIDLen(t *testing.T) {
+	for _, path := range [][]string{
+		{"UseCaseA", "Role"}, {"ACME-IdP-Okta"}, {"Bucket", "Resource"}, {"Vpc", "Default", "Subnet"},
+		{strings.Repeat("A", 255)}, {strings.Repeat("A", 256)}, {strings.Repeat("B", 300), "Role"}, {"a-b", "b"},
+	} {
+		assert.Equal(t, len(LogicalID(path...)), logicalIDLen(path...), "%v", path)
 	}
 }
 
