@@ -255,18 +255,21 @@ func (r *Reporter) Cover(path string) {
 	r.covered[path] = true
 }
 
-// Has reports whether an error was already recorded at path (or the path
-// was covered), so that a value that failed to decode is not also reported
-// as missing.
-func (r *Reporter) Has(path string) bool {
-	return r.covered[path] || r.errAt[path]
+// Has reports whether an error was already recorded at p (or p was
+// covered), so that a value that failed to decode is not also reported as
+// missing. The nil path is the whole document.
+func (r *Reporter) Has(p *field.Path) bool {
+	var buf [128]byte // rendered on the stack: Has runs once per role
+	path := p.AppendTo(buf[:0])
+	return r.covered[string(path)] || r.errAt[string(path)]
 }
 
-// HasUnder reports whether an error was recorded at path or below it, or
-// the path was covered: what depends on that part of the config is then
-// left unchecked, so that one root cause gives one error.
-func (r *Reporter) HasUnder(path string) bool {
-	return r.covered[path] || r.errUnder[path]
+// HasUnder reports whether an error was recorded at p or below it, or p was
+// covered: what depends on that part of the config is then left unchecked,
+// so that one root cause gives one error.
+func (r *Reporter) HasUnder(p *field.Path) bool {
+	var buf [128]byte
+	return r.hasUnder(p.AppendTo(buf[:0]))
 }
 
 // DidYouMean returns a fix suggesting the closest candidate, or fallback.

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/acme/genai-estate/config/field"
 )
 
 var (
@@ -119,103 +121,104 @@ func (g *Gateway) Defaults() {
 
 func (v *validator) gateway() {
 	g := v.c.Central.Gateway
-	removed := func(path string, set bool) {
+	removed := func(p *field.Path, set bool) {
 		if set {
-			r := removedFields[path]
-			v.r.Add(path, r.fix, "%s", r.why)
+			r := removedFields[p.String()]
+			v.err(p, KindUnknown, r.fix, "%s", r.why)
 		}
 	}
-	removed("central.oidcProviderArn", v.c.Central.OidcProviderArn != "")
+	central := field.NewPath("central")
+	removed(central.Child("oidcProviderArn"), v.c.Central.OidcProviderArn != "")
 	if g == nil {
 		return
 	}
-	p := "central.gateway"
-	removed(p+".clientSecretArns", g.ClientSecretArns != nil)
+	p := central.Child("gateway")
+	removed(p.Child("clientSecretArns"), g.ClientSecretArns != nil)
 	v.gatewayIdP()
 	if g.Image != "" && !ecrImageRE.MatchString(g.Image) {
-		v.r.Add(p+".image", "use <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>; never an unpinned image", "%q is not a pinned ECR image URI", g.Image)
+		v.err(p.Child("image"), KindPattern, "use <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>; never an unpinned image", "%q is not a pinned ECR image URI", g.Image)
 	}
-	if v.required(p+".certificateArn", g.CertificateArn == "", "the ACM certificate ARN of the HTTPS listener") && !acmARNRE.MatchString(g.CertificateArn) {
-		v.r.Add(p+".certificateArn", "use arn:aws:acm:<region>:<account>:certificate/<id>", "%q is not an ACM certificate ARN", g.CertificateArn)
+	if v.required(p.Child("certificateArn"), g.CertificateArn == "", "the ACM certificate ARN of the HTTPS listener") && !acmARNRE.MatchString(g.CertificateArn) {
+		v.err(p.Child("certificateArn"), KindPattern, "use arn:aws:acm:<region>:<account>:certificate/<id>", "%q is not an ACM certificate ARN", g.CertificateArn)
 	}
 	if g.CPU != 0 {
 		if mems, ok := fargateSizes[g.CPU]; !ok {
-			v.r.Add(p+".cpu", "use 256, 512, 1024, 2048 or 4096", "%d is not a Fargate CPU size", g.CPU)
+			v.err(p.Child("cpu"), KindEnum, "use 256, 512, 1024, 2048 or 4096", "%d is not a Fargate CPU size", g.CPU)
 		} else if g.MemoryMB != 0 && !slices.Contains(mems, g.MemoryMB) {
-			v.r.Add(p+".memoryMb", fmt.Sprintf("with cpu %d use one of %v", g.CPU, mems), "%d MB is not a Fargate memory size for %d CPU units", g.MemoryMB, g.CPU)
+			v.err(p.Child("memoryMb"), KindEnum, fmt.Sprintf("with cpu %d use one of %v", g.CPU, mems), "%d MB is not a Fargate memory size for %d CPU units", g.MemoryMB, g.CPU)
 		}
 	}
 	if g.Port < 0 || g.Port > 65535 {
-		v.r.Add(p+".port", "use a port from 1 to 65535", "%d is not a port", g.Port)
+		v.err(p.Child("port"), KindRange, "use a port from 1 to 65535", "%d is not a port", g.Port)
 	}
 	if g.HealthCheckPath != "" && !strings.HasPrefix(g.HealthCheckPath, "/") {
-		v.r.Add(p+".healthCheckPath", "start the path with /", "%q is not a path", g.HealthCheckPath)
+		v.err(p.Child("healthCheckPath"), KindPattern, "start the path with /", "%q is not a path", g.HealthCheckPath)
 	}
 	if g.MinCount > 0 && g.MaxCount > 0 && g.MinCount > g.MaxCount {
-		v.r.Add(p+".minCount", "keep minCount at or below maxCount", "minCount %d is above maxCount %d", g.MinCount, g.MaxCount)
+		v.err(p.Child("minCount"), KindRange, "keep minCount at or below maxCount", "minCount %d is above maxCount %d", g.MinCount, g.MaxCount)
 	}
 	if g.DesiredCount > 0 && ((g.MinCount > 0 && g.DesiredCount < g.MinCount) || (g.MaxCount > 0 && g.DesiredCount > g.MaxCount)) {
-		v.r.Add(p+".desiredCount", "keep desiredCount between minCount and maxCount", "desiredCount %d is outside the autoscaling range", g.DesiredCount)
+		v.err(p.Child("desiredCount"), KindRange, "keep desiredCount between minCount and maxCount", "desiredCount %d is outside the autoscaling range", g.DesiredCount)
 	}
 	if t := g.CredentialTTLSeconds; t != 0 && (t < 900 || t > 3600) {
-		v.r.Add(p+".credentialTtlSeconds", "use 900 to 3600: STS sessions last at least 15 minutes and the roles at most 1 hour", "%d s is outside the credentials' lifetime", t)
+		v.err(p.Child("credentialTtlSeconds"), KindRange, "use 900 to 3600: STS sessions last at least 15 minutes and the roles at most 1 hour", "%d s is outside the credentials' lifetime", t)
 	}
 	if d := g.LogRetentionDays; d != 0 && !slices.Contains(logRetentionDays, d) {
-		v.r.Add(p+".logRetentionDays", fmt.Sprintf("use one of %v", logRetentionDays), "CloudWatch Logs does not offer %d days", d)
+		v.err(p.Child("logRetentionDays"), KindEnum, fmt.Sprintf("use one of %v", logRetentionDays), "CloudWatch Logs does not offer %d days", d)
 	}
 	if g.KMSKeyArn != "" {
 		if m := kmsKeyARNRE.FindStringSubmatch(g.KMSKeyArn); m == nil {
-			v.r.Add(p+".kmsKeyArn", "use arn:aws:kms:<region>:<account>:key/<key-id> (a key ARN, not an alias)", "%q is not a KMS key ARN", g.KMSKeyArn)
+			v.err(p.Child("kmsKeyArn"), KindPattern, "use arn:aws:kms:<region>:<account>:key/<key-id> (a key ARN, not an alias)", "%q is not a KMS key ARN", g.KMSKeyArn)
 		} else if m[2] != v.c.Central.Region {
-			v.r.Add(p+".kmsKeyArn", fmt.Sprintf("use a key in %s: ElastiCache and CloudWatch Logs take keys of their own region only", v.c.Central.Region), "the key is in %s, the gateway in %s", m[2], v.c.Central.Region)
+			v.err(p.Child("kmsKeyArn"), KindInvalid, fmt.Sprintf("use a key in %s: ElastiCache and CloudWatch Logs take keys of their own region only", v.c.Central.Region), "the key is in %s, the gateway in %s", m[2], v.c.Central.Region)
 		}
 		if g.CreateKMSKey {
-			v.r.Add(p+".createKmsKey", "keep kmsKeyArn (import a key) or createKmsKey (create one), not both", "both kmsKeyArn and createKmsKey are set")
+			v.err(p.Child("createKmsKey"), KindInvalid, "keep kmsKeyArn (import a key) or createKmsKey (create one), not both", "both kmsKeyArn and createKmsKey are set")
 		}
 	}
 	for i, c := range g.IngressCidrs {
 		if _, _, err := net.ParseCIDR(c); err != nil {
-			v.r.Add(fmt.Sprintf("%s.ingressCidrs[%d]", p, i), "use a CIDR such as 10.0.0.0/8", "%q is not a CIDR", c)
+			v.err(p.Child("ingressCidrs").Index(i), KindPattern, "use a CIDR such as 10.0.0.0/8", "%q is not a CIDR", c)
 		}
 	}
 	if g.CacheNodeType != "" && !cacheNodeRE.MatchString(g.CacheNodeType) {
-		v.r.Add(p+".cacheNodeType", "use an ElastiCache node type such as cache.t4g.small", "%q is not a node type", g.CacheNodeType)
+		v.err(p.Child("cacheNodeType"), KindPattern, "use an ElastiCache node type such as cache.t4g.small", "%q is not a node type", g.CacheNodeType)
 	}
 	if g.VPCCidr != "" {
-		v.vpcCIDR(p+".vpcCidr", g.VPCCidr, g.VPC != nil)
+		v.vpcCIDR(p.Child("vpcCidr"), g.VPCCidr, g.VPC != nil)
 	}
 	if n := g.VPC; n != nil {
-		vp := p + ".vpc"
+		vp := p.Child("vpc")
 		if !vpcIDRE.MatchString(n.ID) {
-			v.r.Add(vp+".id", "use the vpc-... id", "%q is not a VPC id", n.ID)
+			v.err(vp.Child("id"), KindPattern, "use the vpc-... id", "%q is not a VPC id", n.ID)
 		}
 		if _, _, err := net.ParseCIDR(n.CIDR); err != nil {
-			v.r.Add(vp+".cidr", "give the VPC's IPv4 CIDR, e.g. 10.0.0.0/16", "%q is not a CIDR", n.CIDR)
+			v.err(vp.Child("cidr"), KindPattern, "give the VPC's IPv4 CIDR, e.g. 10.0.0.0/16", "%q is not a CIDR", n.CIDR)
 		}
 		if len(n.AvailabilityZones) < 2 {
-			v.r.Add(vp+".availabilityZones", "list at least two AZs: an ALB and a Multi-AZ cache need them", "%d availability zones", len(n.AvailabilityZones))
+			v.err(vp.Child("availabilityZones"), KindInvalid, "list at least two AZs: an ALB and a Multi-AZ cache need them", "%d availability zones", len(n.AvailabilityZones))
 		}
-		for field, ids := range map[string][]string{"privateSubnetIds": n.PrivateSubnetIDs, "publicSubnetIds": n.PublicSubnetIDs} {
-			if len(ids) == 0 && (field == "privateSubnetIds" || g.InternetFacing) {
-				v.r.Add(vp+"."+field, "list one subnet per AZ", "no %s", field)
+		for name, ids := range map[string][]string{"privateSubnetIds": n.PrivateSubnetIDs, "publicSubnetIds": n.PublicSubnetIDs} {
+			if len(ids) == 0 && (name == "privateSubnetIds" || g.InternetFacing) {
+				v.err(vp.Child(name), KindRequired, "list one subnet per AZ", "no %s", name)
 				continue
 			}
 			if len(ids) > 0 && len(ids) != len(n.AvailabilityZones) {
-				v.r.Add(vp+"."+field, "list one subnet per AZ, in the order of availabilityZones", "%d subnets for %d AZs", len(ids), len(n.AvailabilityZones))
+				v.err(vp.Child(name), KindInvalid, "list one subnet per AZ, in the order of availabilityZones", "%d subnets for %d AZs", len(ids), len(n.AvailabilityZones))
 			}
 			for i, id := range ids {
 				if !subnetIDRE.MatchString(id) {
-					v.r.Add(fmt.Sprintf("%s.%s[%d]", vp, field, i), "use the subnet-... id", "%q is not a subnet id", id)
+					v.err(vp.Child(name).Index(i), KindPattern, "use the subnet-... id", "%q is not a subnet id", id)
 				}
 			}
 		}
 		if rt := n.PrivateRouteTableIDs; len(rt) > 0 || n.CreateEndpoints {
 			if len(rt) != len(n.PrivateSubnetIDs) {
-				v.r.Add(vp+".privateRouteTableIds", "list the route table of each private subnet, in the same order: the S3 gateway endpoint of createEndpoints is added to them", "%d route tables for %d private subnets", len(rt), len(n.PrivateSubnetIDs))
+				v.err(vp.Child("privateRouteTableIds"), KindInvalid, "list the route table of each private subnet, in the same order: the S3 gateway endpoint of createEndpoints is added to them", "%d route tables for %d private subnets", len(rt), len(n.PrivateSubnetIDs))
 			}
 			for i, id := range rt {
 				if !routeTableRE.MatchString(id) {
-					v.r.Add(fmt.Sprintf("%s.privateRouteTableIds[%d]", vp, i), "use the rtb-... id", "%q is not a route table id", id)
+					v.err(vp.Child("privateRouteTableIds").Index(i), KindPattern, "use the rtb-... id", "%q is not a route table id", id)
 				}
 			}
 		}
@@ -224,49 +227,49 @@ func (v *validator) gateway() {
 
 // gatewayIdP checks what the ALB's JWT verification needs from the IdP.
 func (v *validator) gatewayIdP() {
-	p := v.c.IdentityProvider
+	p, at := v.c.IdentityProvider, field.NewPath("identityProvider")
 	if p.JWKSURL != "" {
 		u, err := url.Parse(p.JWKSURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(p.JWKSURL) > jwtClaimChars {
-			v.r.Add("identityProvider.jwksUrl", fmt.Sprintf("use the https URL of the issuer's keys (the jwks_uri of its /.well-known/openid-configuration), at most %d characters", jwtClaimChars), "%q is not an https JWKS URL", p.JWKSURL)
+			v.err(at.Child("jwksUrl"), KindPattern, fmt.Sprintf("use the https URL of the issuer's keys (the jwks_uri of its /.well-known/openid-configuration), at most %d characters", jwtClaimChars), "%q is not an https JWKS URL", p.JWKSURL)
 		}
-	} else if p.IssuerURL != "" && p.JWKS() == "" && !v.r.Has("identityProvider.issuerUrl") {
-		v.r.Add("identityProvider.jwksUrl", "add jwksUrl: the jwks_uri of "+strings.TrimSuffix(p.IssuerURL, "/")+"/.well-known/openid-configuration (it is derived only for Okta custom authorization servers and Cognito user pools)", "the gateway's ALB verifies callers' tokens against the issuer's JWKS, whose URL is not known for this issuer")
+	} else if p.IssuerURL != "" && p.JWKS() == "" && !v.r.Has(at.Child("issuerUrl")) {
+		v.err(at.Child("jwksUrl"), KindRequired, "add jwksUrl: the jwks_uri of "+strings.TrimSuffix(p.IssuerURL, "/")+"/.well-known/openid-configuration (it is derived only for Okta custom authorization servers and Cognito user pools)", "the gateway's ALB verifies callers' tokens against the issuer's JWKS, whose URL is not known for this issuer")
 	}
 	if len(p.IssuerURL) > jwtClaimChars {
-		v.r.Add("identityProvider.issuerUrl", fmt.Sprintf("use an issuer of at most %d characters", jwtClaimChars), "the ALB's JWT verification takes issuers of at most %d characters; this one has %d", jwtClaimChars, len(p.IssuerURL))
+		v.err(at.Child("issuerUrl"), KindLimit, fmt.Sprintf("use an issuer of at most %d characters", jwtClaimChars), "the ALB's JWT verification takes issuers of at most %d characters; this one has %d", jwtClaimChars, len(p.IssuerURL))
 	}
 	if len(p.Audiences) > jwtClaimValues {
-		v.r.Add("identityProvider.audiences", fmt.Sprintf("keep at most %d audiences while central.gateway is set", jwtClaimValues), "the ALB checks aud against at most %d values; %d are listed", jwtClaimValues, len(p.Audiences))
+		v.err(at.Child("audiences"), KindLimit, fmt.Sprintf("keep at most %d audiences while central.gateway is set", jwtClaimValues), "the ALB checks aud against at most %d values; %d are listed", jwtClaimValues, len(p.Audiences))
 	}
 	for i, a := range p.Audiences {
 		if len(a) > jwtClaimChars {
-			v.r.Add(fmt.Sprintf("identityProvider.audiences[%d]", i), fmt.Sprintf("use an audience of at most %d characters", jwtClaimChars), "the ALB's JWT verification takes claim values of at most %d characters", jwtClaimChars)
+			v.err(at.Child("audiences").Index(i), KindLimit, fmt.Sprintf("use an audience of at most %d characters", jwtClaimChars), "the ALB's JWT verification takes claim values of at most %d characters", jwtClaimChars)
 		}
 	}
 }
 
 // vpcCIDR: a new VPC's range must be private, canonical and hold two AZs of
 // a public and a private subnet.
-func (v *validator) vpcCIDR(path, cidr string, imported bool) {
+func (v *validator) vpcCIDR(path *field.Path, cidr string, imported bool) {
 	if imported {
-		v.r.Add(path, "remove vpcCidr: an imported VPC's range is vpc.cidr", "vpcCidr applies only to a new VPC, and vpc imports one")
+		v.err(path, KindInvalid, "remove vpcCidr: an imported VPC's range is vpc.cidr", "vpcCidr applies only to a new VPC, and vpc imports one")
 		return
 	}
 	ip, n, err := net.ParseCIDR(cidr)
 	if err != nil || ip.To4() == nil {
-		v.r.Add(path, "use an IPv4 CIDR such as 10.0.0.0/16", "%q is not an IPv4 CIDR", cidr)
+		v.err(path, KindPattern, "use an IPv4 CIDR such as 10.0.0.0/16", "%q is not an IPv4 CIDR", cidr)
 		return
 	}
 	if !ip.Equal(n.IP) {
-		v.r.Add(path, fmt.Sprintf("use %s", n), "%q has host bits set", cidr)
+		v.err(path, KindInvalid, fmt.Sprintf("use %s", n), "%q has host bits set", cidr)
 		return
 	}
 	if ones, _ := n.Mask.Size(); ones < 16 || ones > 24 {
-		v.r.Add(path, "use a prefix from /16 (VPC maximum) to /24 (room for two AZs with a public and a private subnet each)", "/%d is outside /16 to /24", ones)
+		v.err(path, KindRange, "use a prefix from /16 (VPC maximum) to /24 (room for two AZs with a public and a private subnet each)", "/%d is outside /16 to /24", ones)
 		return
 	}
 	if !slices.ContainsFunc(privateRanges, func(r *net.IPNet) bool { return r.Contains(n.IP) }) {
-		v.r.Add(path, "use a range in 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918)", "%s is not a private range", cidr)
+		v.err(path, KindInvalid, "use a range in 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918)", "%s is not a private range", cidr)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/acme/genai-estate/config/field"
 )
 
 // Cost attribution modes: how a role's invoke grants reach the models.
@@ -134,17 +136,17 @@ var (
 func (v *validator) governance() {
 	c := v.c
 	if a := c.CostAttribution; a != "" && a != CostProfiles && a != CostDirect && a != CostBoth {
-		v.r.Add("costAttribution", DidYouMean(a, []string{CostProfiles, CostDirect, CostBoth}, "use profiles, direct or both"), "unknown cost attribution %q", a)
+		v.err(field.NewPath("costAttribution"), KindEnum, DidYouMean(a, []string{CostProfiles, CostDirect, CostBoth}, "use profiles, direct or both"), "unknown cost attribution %q", a)
 	}
 	// Each guardrail covers the (account, region) pairs its roles are granted in.
 	type scope struct {
-		path   string
+		path   *field.Path
 		g      *Guardrail
 		access [][]Access
 	}
 	var scopes []scope
 	if c.Guardrail != nil {
-		s := scope{path: "guardrail", g: c.Guardrail}
+		s := scope{path: field.NewPath("guardrail"), g: c.Guardrail}
 		for _, u := range c.UseCases {
 			if u.Guardrail == nil {
 				s.access = append(s.access, u.Access)
@@ -162,25 +164,25 @@ func (v *validator) governance() {
 	}
 	for i, u := range c.UseCases {
 		if u.Guardrail != nil {
-			scopes = append(scopes, scope{fmt.Sprintf("useCases[%d].guardrail", i), u.Guardrail, [][]Access{u.Access}})
+			scopes = append(scopes, scope{field.NewPath("useCases").Index(i).Child("guardrail"), u.Guardrail, [][]Access{u.Access}})
 		}
 	}
 	for i, g := range c.Groups {
 		if g.Guardrail != nil {
-			scopes = append(scopes, scope{fmt.Sprintf("groups[%d].guardrail", i), g.Guardrail, [][]Access{g.Access}})
+			scopes = append(scopes, scope{field.NewPath("groups").Index(i).Child("guardrail"), g.Guardrail, [][]Access{g.Access}})
 		}
 	}
 	profileOf := map[string]string{} // guardrail id -> its profile and regions, as first given
 	for _, s := range scopes {
 		if p, seen := profileOf[s.g.ID]; seen && p != s.g.Profile+" "+strings.Join(s.g.ProfileRegions, ",") {
-			v.r.Add(s.path+".profile", "give guardrail "+s.g.ID+" the same profile and profileRegions everywhere (they describe the guardrail itself)", "guardrail %s is given another profile than before", s.g.ID)
+			v.err(s.path.Child("profile"), KindInvalid, "give guardrail "+s.g.ID+" the same profile and profileRegions everywhere (they describe the guardrail itself)", "guardrail %s is given another profile than before", s.g.ID)
 		}
 		profileOf[s.g.ID] = s.g.Profile + " " + strings.Join(s.g.ProfileRegions, ",")
-		if v.required(s.path+".id", s.g.ID == "", "the guardrail's id, e.g. gr0abc123def") && !guardrailIDRE.MatchString(s.g.ID) {
-			v.r.Add(s.path+".id", "use the guardrail's id (lower-case letters and digits), not its ARN or name", "%q is not a guardrail id", s.g.ID)
+		if v.required(s.path.Child("id"), s.g.ID == "", "the guardrail's id, e.g. gr0abc123def") && !guardrailIDRE.MatchString(s.g.ID) {
+			v.err(s.path.Child("id"), KindPattern, "use the guardrail's id (lower-case letters and digits), not its ARN or name", "%q is not a guardrail id", s.g.ID)
 		}
-		if v.required(s.path+".version", s.g.Version == "", `the guardrail version to enforce, e.g. "1"`) && !guardrailVersionRE.MatchString(s.g.Version) {
-			v.r.Add(s.path+".version", `quote a published version number, e.g. "1", or use DRAFT`, "%q is not a guardrail version", s.g.Version)
+		if v.required(s.path.Child("version"), s.g.Version == "", `the guardrail version to enforce, e.g. "1"`) && !guardrailVersionRE.MatchString(s.g.Version) {
+			v.err(s.path.Child("version"), KindPattern, `quote a published version number, e.g. "1", or use DRAFT`, "%q is not a guardrail version", s.g.Version)
 		}
 		var places []string
 		for _, list := range s.access {
@@ -202,7 +204,7 @@ func (v *validator) governance() {
 		}
 		if len(places) > 1 {
 			slices.Sort(places)
-			v.r.Add(s.path+".id", "set the guardrail on use cases or groups that are each granted in a single account and region (a guardrail id exists in one account and region only)", "guardrail %s would apply to calls in %s, but a guardrail belongs to one account and region", s.g.ID, strings.Join(places, ", "))
+			v.err(s.path.Child("id"), KindInvalid, "set the guardrail on use cases or groups that are each granted in a single account and region (a guardrail id exists in one account and region only)", "guardrail %s would apply to calls in %s, but a guardrail belongs to one account and region", s.g.ID, strings.Join(places, ", "))
 		}
 		v.guardrailProfile(s.path, s.g, places)
 	}
@@ -214,31 +216,32 @@ func (v *validator) governance() {
 func (v *validator) logging() {
 	l := v.c.Logging
 	if l != nil && l.CloudWatch == nil && l.S3 == nil {
-		v.r.Add("logging", "add cloudWatch: {retentionDays: 90}, s3: {expirationDays: 365} or both, or remove logging", "invocation logging has no destination")
+		v.err(field.NewPath("logging"), KindRequired, "add cloudWatch: {retentionDays: 90}, s3: {expirationDays: 365} or both, or remove logging", "invocation logging has no destination")
 	}
 }
 
 var publishedVersionRE = regexp.MustCompile(`^[1-9][0-9]{0,7}$`)
 
 func (v *validator) enforcedGuardrails() {
+	root := field.NewPath("modelAccounts")
 	for i, ma := range v.c.ModelAccounts {
 		seen := map[string]bool{}
 		for j, g := range ma.EnforcedGuardrails {
-			p := fmt.Sprintf("modelAccounts[%d].enforcedGuardrails[%d]", i, j)
-			if v.required(p+".region", g.Region == "", "one of the account's regions, e.g. "+firstOr(ma.Regions, "us-east-1")) {
+			p := root.Index(i).Child("enforcedGuardrails").Index(j)
+			if v.required(p.Child("region"), g.Region == "", "one of the account's regions, e.g. "+firstOr(ma.Regions, "us-east-1")) {
 				switch {
 				case !slices.Contains(ma.Regions, g.Region):
-					v.r.Add(p+".region", DidYouMean(g.Region, ma.Regions, "use one of "+strings.Join(ma.Regions, ", ")), "%s is not one of account %s's regions", g.Region, ma.Name)
+					v.err(p.Child("region"), KindReference, DidYouMean(g.Region, ma.Regions, "use one of "+strings.Join(ma.Regions, ", ")), "%s is not one of account %s's regions", g.Region, ma.Name)
 				case seen[g.Region]:
-					v.r.Add(p+".region", "keep one enforced guardrail per region", "account %s already enforces a guardrail in %s", ma.Name, g.Region)
+					v.err(p.Child("region"), KindDuplicate, "keep one enforced guardrail per region", "account %s already enforces a guardrail in %s", ma.Name, g.Region)
 				}
 				seen[g.Region] = true
 			}
-			if v.required(p+".id", g.ID == "", "the guardrail's id, e.g. gr0abc123def") && !guardrailIDRE.MatchString(g.ID) {
-				v.r.Add(p+".id", "use the guardrail's id (lower-case letters and digits), not its ARN or name", "%q is not a guardrail id", g.ID)
+			if v.required(p.Child("id"), g.ID == "", "the guardrail's id, e.g. gr0abc123def") && !guardrailIDRE.MatchString(g.ID) {
+				v.err(p.Child("id"), KindPattern, "use the guardrail's id (lower-case letters and digits), not its ARN or name", "%q is not a guardrail id", g.ID)
 			}
-			if v.required(p+".version", g.Version == "", `a published version, e.g. "1"`) && !publishedVersionRE.MatchString(g.Version) {
-				v.r.Add(p+".version", `quote a published version number, e.g. "1" (enforcement does not take DRAFT)`, "%q is not a published guardrail version", g.Version)
+			if v.required(p.Child("version"), g.Version == "", `a published version, e.g. "1"`) && !publishedVersionRE.MatchString(g.Version) {
+				v.err(p.Child("version"), KindPattern, `quote a published version number, e.g. "1" (enforcement does not take DRAFT)`, "%q is not a published guardrail version", g.Version)
 			}
 		}
 	}
@@ -255,15 +258,15 @@ var guardrailProfileRE = regexp.MustCompile(`^[a-z0-9-]+\.guardrail\.v[0-9:]+$`)
 
 // guardrailProfile checks a guardrail's profile; places are the "<account>
 // <region>" pairs the guardrail applies to (one, when valid).
-func (v *validator) guardrailProfile(path string, g *Guardrail, places []string) {
+func (v *validator) guardrailProfile(path *field.Path, g *Guardrail, places []string) {
 	if g.Profile == "" {
 		if len(g.ProfileRegions) > 0 {
-			v.r.Add(path+".profileRegions", "add profile: the guardrail profile's id, or remove profileRegions", "profileRegions without a profile")
+			v.err(path.Child("profileRegions"), KindInvalid, "add profile: the guardrail profile's id, or remove profileRegions", "profileRegions without a profile")
 		}
 		return
 	}
 	if !guardrailProfileRE.MatchString(g.Profile) {
-		v.r.Add(path+".profile", "use the guardrail profile's id, e.g. us.guardrail.v1:0, not its ARN", "%q is not a guardrail profile id", g.Profile)
+		v.err(path.Child("profile"), KindPattern, "use the guardrail profile's id, e.g. us.guardrail.v1:0, not its ARN", "%q is not a guardrail profile id", g.Profile)
 		return
 	}
 	if len(places) != 1 || len(g.ProfileRegions) > 0 {
@@ -271,7 +274,7 @@ func (v *validator) guardrailProfile(path string, g *Guardrail, places []string)
 	}
 	source := places[0][strings.LastIndexByte(places[0], ' ')+1:]
 	if len(g.GuardrailProfileRegions(source)) == 0 {
-		v.r.Add(path+".profile", "list profileRegions: the destination regions of "+g.Profile+" from "+source+" (Bedrock user guide, cross-Region guardrail inference)", "the destination regions of guardrail profile %s from %s are not known to the toolkit", g.Profile, source)
+		v.err(path.Child("profile"), KindInvalid, "list profileRegions: the destination regions of "+g.Profile+" from "+source+" (Bedrock user guide, cross-Region guardrail inference)", "the destination regions of guardrail profile %s from %s are not known to the toolkit", g.Profile, source)
 	}
 }
 
@@ -280,18 +283,19 @@ func (v *validator) perimeter() {
 	if p == nil {
 		return
 	}
+	at := field.NewPath("perimeter")
 	if len(p.SourceVpcEndpoints)+len(p.SourceVpcs)+len(p.SourceIps) == 0 {
-		v.r.Add("perimeter", "list sourceVpcEndpoints, sourceVpcs or sourceIps, or remove perimeter", "an empty perimeter would deny every invoke call")
+		v.err(at, KindRequired, "list sourceVpcEndpoints, sourceVpcs or sourceIps, or remove perimeter", "an empty perimeter would deny every invoke call")
 	}
-	ids := func(field string, list []string, re *regexp.Regexp, example string) {
+	ids := func(name string, list []string, re *regexp.Regexp, example string) {
 		seen := map[string]bool{}
 		for i, s := range list {
-			path := fmt.Sprintf("perimeter.%s[%d]", field, i)
+			path := at.Child(name).Index(i)
 			switch {
 			case !re.MatchString(s):
-				v.r.Add(path, "use an id such as "+example, "%q is not a valid id", s)
+				v.err(path, KindPattern, "use an id such as "+example, "%q is not a valid id", s)
 			case seen[s]:
-				v.r.Add(path, "remove the duplicate", "%q is listed twice", s)
+				v.err(path, KindDuplicate, "remove the duplicate", "%q is listed twice", s)
 			}
 			seen[s] = true
 		}
@@ -299,15 +303,15 @@ func (v *validator) perimeter() {
 	ids("sourceVpcEndpoints", p.SourceVpcEndpoints, vpceRE, "vpce-0a1b2c3d4e5f67890 (the central stack's bedrock-runtime endpoint)")
 	ids("sourceVpcs", p.SourceVpcs, vpcRE, "vpc-0a1b2c3d4e5f67890")
 	for i, s := range p.SourceIps {
-		path := fmt.Sprintf("perimeter.sourceIps[%d]", i)
+		path := at.Child("sourceIps").Index(i)
 		ip, n, err := net.ParseCIDR(s)
 		switch {
 		case err != nil:
-			v.r.Add(path, "use a CIDR such as 203.0.113.10/32", "%q is not a CIDR", s)
+			v.err(path, KindPattern, "use a CIDR such as 203.0.113.10/32", "%q is not a CIDR", s)
 		case !ip.Equal(n.IP):
-			v.r.Add(path, fmt.Sprintf("use %s", n), "%q has host bits set", s)
+			v.err(path, KindInvalid, fmt.Sprintf("use %s", n), "%q has host bits set", s)
 		case ones(n) == 0:
-			v.r.Add(path, "list the gateway's public addresses; a perimeter open to every address is no perimeter", "%q admits every address", s)
+			v.err(path, KindInvalid, "list the gateway's public addresses; a perimeter open to every address is no perimeter", "%q admits every address", s)
 		}
 	}
 }

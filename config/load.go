@@ -38,7 +38,7 @@ func Parse(file string, data []byte) (*Config, error) {
 	case d.exhausted:
 		// One error for an alias bomb, not one per value it expanded to.
 		return nil, ErrorList{d.bomb}
-	case r.Has(""):
+	case r.Has(nil):
 		return nil, r.List.Err() // not a mapping: nothing else can be checked
 	}
 	prepare(cfg, r) // numbers checked, then defaults filled: an explicit 0 is a value, not "unset"

@@ -1,9 +1,10 @@
 package config
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/acme/genai-estate/config/field"
 )
 
 // Pipeline is the optional CDK Pipelines deployment: a self-mutating
@@ -71,42 +72,45 @@ func (v *validator) pipeline() {
 		return
 	}
 	defer p.Defaults()
-	v.account("pipeline.account", p.Account)
-	v.region("pipeline.region", p.Region, true)
-	if v.required("pipeline.connectionArn", p.ConnectionArn == "", "the CodeConnections connection ARN, e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<uuid>") && !connectionArnRE.MatchString(p.ConnectionArn) {
-		v.r.Add("pipeline.connectionArn", "use arn:<partition>:codeconnections:<region>:<account>:connection/<uuid>, from the console's Connections page", "%q is not a connection ARN", p.ConnectionArn)
+	at := field.NewPath("pipeline")
+	v.account(at.Child("account"), p.Account)
+	v.region(at.Child("region"), p.Region, true)
+	if v.required(at.Child("connectionArn"), p.ConnectionArn == "", "the CodeConnections connection ARN, e.g. arn:aws:codeconnections:us-east-1:123456789012:connection/<uuid>") && !connectionArnRE.MatchString(p.ConnectionArn) {
+		v.err(at.Child("connectionArn"), KindPattern, "use arn:<partition>:codeconnections:<region>:<account>:connection/<uuid>, from the console's Connections page", "%q is not a connection ARN", p.ConnectionArn)
 	}
-	if v.required("pipeline.repository", p.Repository == "", "owner/name, e.g. acme/genai-estate") {
+	if v.required(at.Child("repository"), p.Repository == "", "owner/name, e.g. acme/genai-estate") {
 		if owner, name, ok := strings.Cut(p.Repository, "/"); !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-			v.r.Add("pipeline.repository", "use owner/name, e.g. acme/genai-estate", "%q is not owner/name", p.Repository)
+			v.err(at.Child("repository"), KindPattern, "use owner/name, e.g. acme/genai-estate", "%q is not owner/name", p.Repository)
 		}
 	}
 	if p.WaveSize < 0 || p.WaveSize > MaxPipelineWaveSize {
-		v.r.Add("pipeline.waveSize", "use 1 to 25: each stack is two CodePipeline actions and a stage holds at most 50", "%d stacks per wave is out of range", p.WaveSize)
+		v.err(at.Child("waveSize"), KindRange, "use 1 to 25: each stack is two CodePipeline actions and a stage holds at most 50", "%d stacks per wave is out of range", p.WaveSize)
 	}
 	b := p.Bootstrap
 	if b == nil {
 		return
 	}
-	v.account("pipeline.bootstrap.account", b.Account)
-	v.region("pipeline.bootstrap.region", b.Region, true)
-	if len(b.OrganizationalUnitIDs) == 0 && !v.r.Has("pipeline.bootstrap.organizationalUnitIds") {
-		v.r.Add("pipeline.bootstrap.organizationalUnitIds", "list the OUs of the model accounts, e.g. [ou-ab12-cdefgh34]", "required field is missing")
+	bp := at.Child("bootstrap")
+	v.account(bp.Child("account"), b.Account)
+	v.region(bp.Child("region"), b.Region, true)
+	ous := bp.Child("organizationalUnitIds")
+	if len(b.OrganizationalUnitIDs) == 0 && !v.r.Has(ous) {
+		v.err(ous, KindRequired, "list the OUs of the model accounts, e.g. [ou-ab12-cdefgh34]", "required field is missing")
 	}
 	for i, ou := range b.OrganizationalUnitIDs {
 		if !ouRE.MatchString(ou) {
-			v.r.Add(fmt.Sprintf("pipeline.bootstrap.organizationalUnitIds[%d]", i), "use an OU id (ou-xxxx-xxxxxxxx) or the root id (r-xxxx)", "%q is not an organizational unit id", ou)
+			v.err(ous.Index(i), KindPattern, "use an OU id (ou-xxxx-xxxxxxxx) or the root id (r-xxxx)", "%q is not an organizational unit id", ou)
 		}
 	}
 	for i, arn := range b.ExecutionPolicies {
 		if !managedPolicyRE.MatchString(arn) {
-			v.r.Add(fmt.Sprintf("pipeline.bootstrap.executionPolicies[%d]", i), "use a managed policy ARN, e.g. arn:aws:iam::aws:policy/IAMFullAccess", "%q is not a managed policy ARN", arn)
+			v.err(bp.Child("executionPolicies").Index(i), KindPattern, "use a managed policy ARN, e.g. arn:aws:iam::aws:policy/IAMFullAccess", "%q is not a managed policy ARN", arn)
 		}
 	}
 	for i, r := range b.Regions {
-		v.region(fmt.Sprintf("pipeline.bootstrap.regions[%d]", i), r, true)
+		v.region(bp.Child("regions").Index(i), r, true)
 	}
 	if n := b.MaxConcurrentPercentage; n < 0 || n > 100 {
-		v.r.Add("pipeline.bootstrap.maxConcurrentPercentage", "use 1 to 100", "%d%% is out of range", n)
+		v.err(bp.Child("maxConcurrentPercentage"), KindRange, "use 1 to 100", "%d%% is out of range", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/acme/genai-estate/config/field"
 	"github.com/acme/genai-estate/internal/arn"
 )
 
@@ -91,75 +92,76 @@ func (v *validator) rag() {
 	if r == nil {
 		return
 	}
-	v.field("rag.name", r.Name, true)
-	v.account("rag.account", r.Account)
-	v.region("rag.region", r.Region, true)
-	if v.required("rag.llmModel", r.LLMModel == "", "the generation model, e.g. anthropic.claude-3-haiku-20240307-v1:0") {
+	at := field.NewPath("rag")
+	v.field(at.Child("name"), r.Name, true)
+	v.account(at.Child("account"), r.Account)
+	v.region(at.Child("region"), r.Region, true)
+	if v.required(at.Child("llmModel"), r.LLMModel == "", "the generation model, e.g. anthropic.claude-3-haiku-20240307-v1:0") {
 		if m, ok := v.c.Catalog.Lookup(r.LLMModel); !ok {
-			v.r.Add("rag.llmModel", v.modelFix(r.LLMModel), "unknown model %q", r.LLMModel)
+			v.err(at.Child("llmModel"), KindReference, v.modelFix(r.LLMModel), "unknown model %q", r.LLMModel)
 		} else if len(m.EmbeddingDimensions) > 0 {
-			v.r.Add("rag.llmModel", "name a text generation model; the embedding model goes in embeddingModel", "%q is an embedding model", r.LLMModel)
+			v.err(at.Child("llmModel"), KindInvalid, "name a text generation model; the embedding model goes in embeddingModel", "%q is an embedding model", r.LLMModel)
 		}
 	}
-	if v.required("rag.embeddingModel", r.EmbeddingModel == "", "the embedding model, e.g. amazon.titan-embed-text-v2:0") {
+	if v.required(at.Child("embeddingModel"), r.EmbeddingModel == "", "the embedding model, e.g. amazon.titan-embed-text-v2:0") {
 		m, ok := v.c.Catalog.Lookup(r.EmbeddingModel)
 		switch {
 		case !ok:
-			v.r.Add("rag.embeddingModel", v.modelFix(r.EmbeddingModel), "unknown model %q", r.EmbeddingModel)
+			v.err(at.Child("embeddingModel"), KindReference, v.modelFix(r.EmbeddingModel), "unknown model %q", r.EmbeddingModel)
 		case len(m.EmbeddingDimensions) == 0:
-			v.r.Add("rag.embeddingModel", "name an embedding model, or give this one embeddingDimensions under models:", "%q is not an embedding model in the catalog", r.EmbeddingModel)
+			v.err(at.Child("embeddingModel"), KindInvalid, "name an embedding model, or give this one embeddingDimensions under models:", "%q is not an embedding model in the catalog", r.EmbeddingModel)
 		case !slices.Contains(m.EmbeddingDimensions, r.VectorDimension):
 			dims := fmt.Sprint(m.EmbeddingDimensions)
-			v.r.Add("rag.vectorDimension", fmt.Sprintf("use one of %s; the index dimension must match the embeddings", strings.Trim(dims, "[]")), "%s produces %s-dimensional vectors, not %d", r.EmbeddingModel, dims, r.VectorDimension)
+			v.err(at.Child("vectorDimension"), KindEnum, fmt.Sprintf("use one of %s; the index dimension must match the embeddings", strings.Trim(dims, "[]")), "%s produces %s-dimensional vectors, not %d", r.EmbeddingModel, dims, r.VectorDimension)
 		}
 	}
 	if r.DistanceMetric != "" && r.DistanceMetric != "cosine" && r.DistanceMetric != "euclidean" {
-		v.r.Add("rag.distanceMetric", DidYouMean(r.DistanceMetric, []string{"cosine", "euclidean"}, "use cosine or euclidean"), "unknown distance metric %q", r.DistanceMetric)
+		v.err(at.Child("distanceMetric"), KindEnum, DidYouMean(r.DistanceMetric, []string{"cosine", "euclidean"}, "use cosine or euclidean"), "unknown distance metric %q", r.DistanceMetric)
 	}
 	if r.DocumentsPrefix != "" && (strings.HasPrefix(r.DocumentsPrefix, "/") || !strings.HasSuffix(r.DocumentsPrefix, "/") || strings.ContainsAny(r.DocumentsPrefix, "*?")) {
-		v.r.Add("rag.documentsPrefix", "use a literal key prefix ending in /, e.g. documents/", "%q is not a usable key prefix", r.DocumentsPrefix)
+		v.err(at.Child("documentsPrefix"), KindPattern, "use a literal key prefix ending in /, e.g. documents/", "%q is not a usable key prefix", r.DocumentsPrefix)
 	}
 	// Ranges, enums and defaults of single fields are declared in the tags.
 	v.ragTimeout(r)
-	v.kmsKeyChoice("rag", r.KMSKeyArn, r.CreateKMSKey, r.Region)
-	v.ragMetadataKeys(r.NonFilterableMetadataKeys)
+	v.kmsKeyChoice(at, r.KMSKeyArn, r.CreateKMSKey, r.Region)
+	v.ragMetadataKeys(at.Child("nonFilterableMetadataKeys"), r.NonFilterableMetadataKeys)
 	if id := r.KnowledgeBaseID; id != "" && !knowledgeBaseIDRE.MatchString(id) {
-		v.r.Add("rag.knowledgeBaseId", "use the knowledge base id (up to 10 letters and digits, e.g. ABCDE12345), not its name or ARN", "%q is not a knowledge base id", id)
+		v.err(at.Child("knowledgeBaseId"), KindPattern, "use the knowledge base id (up to 10 letters and digits, e.g. ABCDE12345), not its name or ARN", "%q is not a knowledge base id", id)
 	}
 	if d := r.Lambda.LogRetentionDays; !slices.Contains(logRetentionDays, d) {
-		v.r.Add("rag.lambda.logRetentionDays", fmt.Sprintf("use one of %v", logRetentionDays), "CloudWatch Logs does not offer %d days", d)
+		v.err(at.Child("lambda", "logRetentionDays"), KindEnum, fmt.Sprintf("use one of %v", logRetentionDays), "CloudWatch Logs does not offer %d days", d)
 	}
 	switch r.API.Auth {
 	case "", "iam":
 	case "cognito":
 		if !strings.HasPrefix(r.API.UserPoolArn, "arn:") || !strings.Contains(r.API.UserPoolArn, ":userpool/") {
-			v.r.Add("rag.api.userPoolArn", "give the user pool ARN: arn:aws:cognito-idp:<region>:<account>:userpool/<id>", "auth: cognito needs a user pool ARN")
+			v.err(at.Child("api", "userPoolArn"), KindInvalid, "give the user pool ARN: arn:aws:cognito-idp:<region>:<account>:userpool/<id>", "auth: cognito needs a user pool ARN")
 		}
 	default:
-		v.r.Add("rag.api.auth", DidYouMean(r.API.Auth, []string{"iam", "cognito"}, "use iam or cognito"), "unknown auth %q", r.API.Auth)
+		v.err(at.Child("api", "auth"), KindEnum, DidYouMean(r.API.Auth, []string{"iam", "cognito"}, "use iam or cognito"), "unknown auth %q", r.API.Auth)
 	}
 	for i, o := range r.API.CorsOrigins {
 		if o == "*" || !(strings.HasPrefix(o, "https://") || strings.HasPrefix(o, "http://localhost")) {
-			v.r.Add(fmt.Sprintf("rag.api.corsOrigins[%d]", i), "list exact https origins, e.g. https://app.example.com", "%q is not an allowed CORS origin", o)
+			v.err(at.Child("api", "corsOrigins").Index(i), KindPattern, "list exact https origins, e.g. https://app.example.com", "%q is not an allowed CORS origin", o)
 		}
 	}
 	img := r.Image
 	switch {
 	case img.Repository == "" && img.Directory == "":
-		v.r.Add("rag.image", "set repository and tag (an ECR image), or directory (a folder with a Dockerfile)", "no container image")
+		v.err(at.Child("image"), KindRequired, "set repository and tag (an ECR image), or directory (a folder with a Dockerfile)", "no container image")
 	case img.Repository != "" && img.Directory != "":
-		v.r.Add("rag.image", "keep either repository and tag, or directory", "both an ECR image and a directory are set")
+		v.err(at.Child("image"), KindInvalid, "keep either repository and tag, or directory", "both an ECR image and a directory are set")
 	case img.Repository != "":
 		if !ecrRepoARN.MatchString(img.Repository) {
-			v.r.Add("rag.image.repository", "use the repository ARN: arn:aws:ecr:<region>:<account>:repository/<name>", "%q is not an ECR repository ARN", img.Repository)
+			v.err(at.Child("image", "repository"), KindPattern, "use the repository ARN: arn:aws:ecr:<region>:<account>:repository/<name>", "%q is not an ECR repository ARN", img.Repository)
 		}
 		if img.Tag == "" {
-			v.r.Add("rag.image.tag", "pin the image with a tag or a sha256: digest", "an ECR image needs a tag")
+			v.err(at.Child("image", "tag"), KindRequired, "pin the image with a tag or a sha256: digest", "an ECR image needs a tag")
 		}
 	default:
 		dir := filepath.Join(filepath.Dir(v.c.File), img.Directory)
 		if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err != nil {
-			v.r.Add("rag.image.directory", "point at a folder that holds the agent's Dockerfile (relative to the config file)", "no Dockerfile in %s", dir)
+			v.err(at.Child("image", "directory"), KindInvalid, "point at a folder that holds the agent's Dockerfile (relative to the config file)", "no Dockerfile in %s", dir)
 		}
 	}
 }
@@ -171,28 +173,27 @@ func (v *validator) rag() {
 func (v *validator) ragTimeout(r *RAG) {
 	lambda, ts := r.Lambda.TimeoutSeconds, r.API.TimeoutSeconds
 	if lambda >= 1 && lambda <= 900 && ts > lambda {
-		v.r.Add("rag.api.timeoutSeconds", fmt.Sprintf("use at most %d (lambda.timeoutSeconds), or raise lambda.timeoutSeconds to %d", lambda, ts), "the gateway would wait %d s for a function that Lambda stops after %d s", ts, lambda)
+		v.err(field.NewPath("rag", "api", "timeoutSeconds"), KindRange, fmt.Sprintf("use at most %d (lambda.timeoutSeconds), or raise lambda.timeoutSeconds to %d", lambda, ts), "the gateway would wait %d s for a function that Lambda stops after %d s", ts, lambda)
 	}
 }
 
 // ragMetadataKeys checks the index's non-filterable keys as S3 Vectors does:
 // 1 to 10 keys of 1 to 63 characters; a repeated key is a typo.
-func (v *validator) ragMetadataKeys(keys []string) {
-	const path = "rag.nonFilterableMetadataKeys"
+func (v *validator) ragMetadataKeys(path *field.Path, keys []string) {
 	if keys == nil {
 		return
 	}
 	if len(keys) < 1 || len(keys) > 10 {
-		v.r.Add(path, "list 1 to 10 keys, or leave the field out for the default", "%d keys; S3 Vectors takes 1 to 10", len(keys))
+		v.err(path, KindRange, "list 1 to 10 keys, or leave the field out for the default", "%d keys; S3 Vectors takes 1 to 10", len(keys))
 	}
 	seen := map[string]bool{}
 	for i, k := range keys {
-		p := fmt.Sprintf("%s[%d]", path, i)
+		p := path.Index(i)
 		switch {
 		case len(k) < 1 || len(k) > 63:
-			v.r.Add(p, "use a key of 1 to 63 characters", "%q is not a usable metadata key", k)
+			v.err(p, KindRange, "use a key of 1 to 63 characters", "%q is not a usable metadata key", k)
 		case seen[k]:
-			v.r.Add(p, "list each key once", "%q is listed twice", k)
+			v.err(p, KindDuplicate, "list each key once", "%q is listed twice", k)
 		}
 		seen[k] = true
 	}
@@ -201,16 +202,16 @@ func (v *validator) ragMetadataKeys(keys []string) {
 // kmsKeyChoice checks an imported key ARN (its shape, and that it is in the
 // region of the resources it encrypts: S3, DynamoDB and CloudWatch Logs take
 // keys of their own region only) and that a key is not also created.
-func (v *validator) kmsKeyChoice(p, keyArn string, create bool, region string) {
+func (v *validator) kmsKeyChoice(p *field.Path, keyArn string, create bool, region string) {
 	if keyArn == "" {
 		return
 	}
 	if a, err := arn.Parse(keyArn); err != nil || a.Service != "kms" || !accountRE.MatchString(a.Account) || len(a.Resource) <= len("key/") || !strings.HasPrefix(a.Resource, "key/") {
-		v.r.Add(p+".kmsKeyArn", "use arn:aws:kms:<region>:<account>:key/<key-id> (a key ARN, not an alias)", "%q is not a KMS key ARN", keyArn)
+		v.err(p.Child("kmsKeyArn"), KindPattern, "use arn:aws:kms:<region>:<account>:key/<key-id> (a key ARN, not an alias)", "%q is not a KMS key ARN", keyArn)
 	} else if region != "" && a.Region != region {
-		v.r.Add(p+".kmsKeyArn", fmt.Sprintf("use a key in %s: S3, DynamoDB and CloudWatch Logs take keys of their own region only", region), "the key is in %s, the resources in %s", a.Region, region)
+		v.err(p.Child("kmsKeyArn"), KindInvalid, fmt.Sprintf("use a key in %s: S3, DynamoDB and CloudWatch Logs take keys of their own region only", region), "the key is in %s, the resources in %s", a.Region, region)
 	}
 	if create {
-		v.r.Add(p+".createKmsKey", "keep kmsKeyArn (import a key) or createKmsKey (create one), not both", "both kmsKeyArn and createKmsKey are set")
+		v.err(p.Child("createKmsKey"), KindInvalid, "keep kmsKeyArn (import a key) or createKmsKey (create one), not both", "both kmsKeyArn and createKmsKey are set")
 	}
 }

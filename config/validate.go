@@ -59,12 +59,12 @@ func (v *validator) err(p *field.Path, kind, fix, format string, args ...any) {
 
 func validate(c *Config, r *Reporter) {
 	v := &validator{c: c, r: r, roleOwners: map[string]string{}}
-	v.field("org", c.Org, true)
-	v.field("layer", c.Layer, true)
-	v.field("capability", c.Capability, false)
+	v.field(field.NewPath("org"), c.Org, true)
+	v.field(field.NewPath("layer"), c.Layer, true)
+	v.field(field.NewPath("capability"), c.Capability, false)
 	v.idp()
-	v.account("central.account", c.Central.Account)
-	v.region("central.region", c.Central.Region, true)
+	v.account(field.NewPath("central", "account"), c.Central.Account)
+	v.region(field.NewPath("central", "region"), c.Central.Region, true)
 	v.tags()
 	v.models()
 	v.modelAccounts()
@@ -80,16 +80,17 @@ func validate(c *Config, r *Reporter) {
 }
 
 // field checks a name field of the naming convention.
-func (v *validator) field(path, s string, required bool) bool {
+func (v *validator) field(path *field.Path, s string, required bool) bool {
 	if s == "" {
 		if required && !v.r.Has(path) {
-			v.r.Add(path, fmt.Sprintf("add `%s: <Name>`", path[strings.LastIndex(path, ".")+1:]), "required field is missing")
+			rendered := path.String()
+			v.err(path, KindRequired, fmt.Sprintf("add `%s: <Name>`", rendered[strings.LastIndex(rendered, ".")+1:]), "required field is missing")
 		}
 		return false
 	}
 	if !naming.ValidField(s) {
 		problem, fix := patterns["name"].explain(s)
-		v.r.Add(path, fix, "%s", problem)
+		v.err(path, KindPattern, fix, "%s", problem)
 		return false
 	}
 	return true
@@ -118,36 +119,37 @@ func suggestField(s string) string {
 	return b.String()
 }
 
-func (v *validator) required(path string, empty bool, example string) bool {
+func (v *validator) required(path *field.Path, empty bool, example string) bool {
 	if empty && !v.r.Has(path) {
-		v.r.add(SeverityError, KindRequired, path, "add "+example, "required field is missing")
+		v.err(path, KindRequired, "add "+example, "required field is missing")
 	}
 	return !empty
 }
 
-func (v *validator) account(path, id string) {
+func (v *validator) account(path *field.Path, id string) {
 	if !v.required(path, id == "", "a quoted 12-digit account id, e.g. \"123456789012\"") {
 		return
 	}
-	if tag := v.r.Pos[path].Tag; tag != "" && tag != "!!str" {
-		v.r.Add(path, fmt.Sprintf("quote it: \"%s\"", id), "account id %s is not quoted, so YAML reads it as a number (and drops leading zeros)", id)
+	var buf [128]byte
+	if tag := v.r.Pos[string(path.AppendTo(buf[:0]))].Tag; tag != "" && tag != "!!str" {
+		v.err(path, KindType, fmt.Sprintf("quote it: \"%s\"", id), "account id %s is not quoted, so YAML reads it as a number (and drops leading zeros)", id)
 		return
 	}
 	if !accountRE.MatchString(id) {
 		problem, fix := patterns["account"].explain(id)
-		v.r.add(SeverityError, KindPattern, path, fix, "%s", problem)
+		v.err(path, KindPattern, fix, "%s", problem)
 	}
 }
 
-func (v *validator) region(path, r string, required bool) bool {
+func (v *validator) region(path *field.Path, r string, required bool) bool {
 	if r == "" {
 		if required && !v.r.Has(path) {
-			v.r.add(SeverityError, KindRequired, path, "add a region, e.g. us-east-1", "required field is missing")
+			v.err(path, KindRequired, "add a region, e.g. us-east-1", "required field is missing")
 		}
 		return false
 	}
 	if _, ok := catalog.Partition(r); !ok {
-		v.r.add(SeverityError, KindEnum, path, DidYouMean(r, catalog.Regions(), "use an AWS region name such as us-east-1"), "%q is not an AWS region", r)
+		v.err(path, KindEnum, DidYouMean(r, catalog.Regions(), "use an AWS region name such as us-east-1"), "%q is not an AWS region", r)
 		return false
 	}
 	return true
@@ -156,9 +158,9 @@ func (v *validator) region(path, r string, required bool) bool {
 func (v *validator) idp() {
 	p := v.c.IdentityProvider
 	at := field.NewPath("identityProvider")
-	v.field(at.Child("name").String(), p.Name, true)
+	v.field(at.Child("name"), p.Name, true)
 	issuer := at.Child("issuerUrl")
-	if v.required(issuer.String(), p.IssuerURL == "", "the issuer, e.g. https://acme.okta.com/oauth2/default") {
+	if v.required(issuer, p.IssuerURL == "", "the issuer, e.g. https://acme.okta.com/oauth2/default") {
 		u, err := url.Parse(p.IssuerURL)
 		switch {
 		case strings.HasSuffix(strings.TrimSuffix(p.IssuerURL, "/"), discoveryPath):
@@ -169,7 +171,7 @@ func (v *validator) idp() {
 		}
 	}
 	aud := at.Child("audiences")
-	if v.required(aud.String(), len(p.Audiences) == 0, "the client id(s) the gateway's tokens carry as aud, e.g. [genai-gateway]") {
+	if v.required(aud, len(p.Audiences) == 0, "the client id(s) the gateway's tokens carry as aud, e.g. [genai-gateway]") {
 		if len(p.Audiences) > 100 {
 			v.err(aud, KindLimit, "use at most 100 client ids", "%d audiences, %d over IAM's limit of 100 client ids per OIDC provider", len(p.Audiences), len(p.Audiences)-100)
 		}
@@ -217,7 +219,7 @@ func (v *validator) models() {
 	for i, m := range v.c.Models {
 		p := field.NewPath("models").Index(i)
 		id := p.Child("id")
-		if !v.required(id.String(), m.ID == "", "the Bedrock model id, e.g. anthropic.claude-3-haiku-20240307-v1:0") {
+		if !v.required(id, m.ID == "", "the Bedrock model id, e.g. anthropic.claude-3-haiku-20240307-v1:0") {
 			continue
 		}
 		if seen[m.ID] {
@@ -228,7 +230,7 @@ func (v *validator) models() {
 			v.err(id, KindInvalid, "use the bare model id, e.g. anthropic.claude-3-haiku-20240307-v1:0", "%q is not a model id", m.ID)
 		}
 		if m.Provider != "" {
-			v.field(p.Child("provider").String(), m.Provider, false)
+			v.field(p.Child("provider"), m.Provider, false)
 		} else if m.InferenceProfile == nil {
 			v.err(p.Child("provider"), KindRequired, "add `provider: <Name>`, e.g. Anthropic; it names the model's policy", "a foundation model needs a provider")
 		}
@@ -254,9 +256,9 @@ func (v *validator) models() {
 		case base.InferenceProfile != nil:
 			v.err(p.Child("model"), KindInvalid, "name the profile's foundation model, not another profile", "%q is itself an inference profile", m.InferenceProfile.Model)
 		}
-		if v.required(p.Child("regions").String(), len(m.InferenceProfile.Regions) == 0, "the profile's destination regions") {
+		if v.required(p.Child("regions"), len(m.InferenceProfile.Regions) == 0, "the profile's destination regions") {
 			for j, r := range m.InferenceProfile.Regions {
-				v.region(p.Child("regions").Index(j).String(), r, true)
+				v.region(p.Child("regions").Index(j), r, true)
 			}
 		}
 	}
@@ -303,14 +305,14 @@ func (v *validator) modelFix(id string) string {
 
 func (v *validator) modelAccounts() {
 	root := field.NewPath("modelAccounts")
-	if len(v.c.ModelAccounts) == 0 && !v.r.Has(root.String()) {
+	if len(v.c.ModelAccounts) == 0 && !v.r.Has(root) {
 		v.err(root, KindRequired, "add at least one account: {name: SharedModelsA, account: \"222222222222\", regions: [us-east-1]}", "no shared model accounts")
 	}
 	names, ids := map[string]string{}, map[string]string{}
 	for i, a := range v.c.ModelAccounts {
 		p := root.Index(i)
 		name := p.Child("name")
-		if v.field(name.String(), a.Name, true) {
+		if v.field(name, a.Name, true) {
 			if prev, dup := names[strings.ToLower(a.Name)]; dup {
 				v.err(name, KindDuplicate, "give each account a unique name", "account name %q is already used by %s (names are compared ignoring case)", a.Name, prev)
 			}
@@ -321,14 +323,14 @@ func (v *validator) modelAccounts() {
 			v.err(name, KindLimit, fmt.Sprintf("shorten the account name by at least %d characters", n-128), "stack name %s-%s-%s would be over CloudFormation's 128 characters", v.c.Org, v.c.Layer, a.Name)
 		}
 		acct := p.Child("account")
-		v.account(acct.String(), a.Account)
+		v.account(acct, a.Account)
 		if prev, dup := ids[a.Account]; dup && a.Account != "" {
 			v.err(acct, KindDuplicate, "list each account once; put all its regions in one entry", "account %s is already listed as %s", a.Account, prev)
 		}
 		ids[a.Account] = p.String()
 		partitions := map[string]bool{}
 		regions := p.Child("regions")
-		if v.required(regions.String(), len(a.Regions) == 0, "the regions Bedrock is called in, e.g. [us-east-1]") {
+		if v.required(regions, len(a.Regions) == 0, "the regions Bedrock is called in, e.g. [us-east-1]") {
 			seen := map[string]bool{}
 			for j, r := range a.Regions {
 				rp := regions.Index(j)
@@ -336,7 +338,7 @@ func (v *validator) modelAccounts() {
 					v.err(rp, KindDuplicate, "remove the duplicate", "region %s is listed twice", r)
 				}
 				seen[r] = true
-				if v.region(rp.String(), r, true) {
+				if v.region(rp, r, true) {
 					pt, _ := catalog.Partition(r)
 					partitions[pt] = true
 				}
@@ -346,7 +348,7 @@ func (v *validator) modelAccounts() {
 			v.err(regions, KindInvalid, "an account lives in one partition; split the regions across accounts", "regions span partitions %s", strings.Join(slices.Sorted(maps.Keys(partitions)), " and "))
 		}
 		deploy := p.Child("deployRegion")
-		if v.region(deploy.String(), a.DeployRegion, false) && len(partitions) == 1 {
+		if v.region(deploy, a.DeployRegion, false) && len(partitions) == 1 {
 			if pt, _ := catalog.Partition(a.DeployRegion); !partitions[pt] {
 				v.err(deploy, KindInvalid, "use a region of the account's partition", "%s is in partition %s, the account's regions are not", a.DeployRegion, pt)
 			}
@@ -362,7 +364,7 @@ func (v *validator) modelAccounts() {
 // roleName claims a role subject name, checking case-insensitive uniqueness
 // and the role name length.
 func (v *validator) roleName(path *field.Path, name string) {
-	if !v.field(path.String(), name, true) {
+	if !v.field(path, name, true) {
 		return
 	}
 	if prev, dup := v.roleOwners[strings.ToLower(name)]; dup {
@@ -413,7 +415,7 @@ func (v *validator) roleHolder(p *field.Path, name, desc, layout string, access 
 	v.roleName(p.Child("name"), name)
 	v.description(p.Child("description"), desc)
 	v.layout(p.Child("policyLayout"), layout)
-	if !accessRequired || v.required(p.Child("access").String(), len(access) == 0, "the models this role may call, e.g. [{account: SharedModelsA, models: [...]}]") {
+	if !accessRequired || v.required(p.Child("access"), len(access) == 0, "the models this role may call, e.g. [{account: SharedModelsA, models: [...]}]") {
 		v.access(p.Child("access"), access)
 	}
 }
@@ -430,11 +432,11 @@ func (v *validator) useCases() {
 	for i, u := range v.c.UseCases {
 		p := root.Index(i)
 		v.roleHolder(p, u.Name, u.Description, u.PolicyLayout, u.Access, false)
-		if v.required(p.Child("subjects").String(), len(u.Subjects) == 0, "the token sub values of this use case, e.g. [usecase-a]") {
+		if v.required(p.Child("subjects"), len(u.Subjects) == 0, "the token sub values of this use case, e.g. [usecase-a]") {
 			v.claims(p.Child("subjects"), u.Subjects, owners, fmt.Sprintf("use case %s (%s)", u.Name, p))
 		}
 	}
-	if len(v.c.UseCases) == 0 && !v.r.Has(root.String()) {
+	if len(v.c.UseCases) == 0 && !v.r.Has(root) {
 		v.err(root, KindRequired, "add a use case: {name: UseCaseA, subjects: [usecase-a], access: [...]}", "no use cases")
 	}
 }
@@ -451,12 +453,12 @@ func (v *validator) groups() {
 		names = append(names, u.Name)
 		defined[u.Name] = true
 	}
-	useCasesBroken := v.r.Has("useCases")
+	useCasesBroken := v.r.Has(field.NewPath("useCases"))
 	for i, g := range v.c.Groups {
 		p := field.NewPath("groups").Index(i)
 		v.roleHolder(p, g.Name, g.Description, g.PolicyLayout, g.Access, true)
 		members := p.Child("members")
-		if !v.required(members.String(), len(g.Members) == 0, "the use cases sharing this role, e.g. [UseCaseB, UseCaseC]") {
+		if !v.required(members, len(g.Members) == 0, "the use cases sharing this role, e.g. [UseCaseB, UseCaseC]") {
 			continue
 		}
 		seen := map[string]bool{}
@@ -491,10 +493,10 @@ func (v *validator) vendors() {
 		p := field.NewPath("vendors").Index(i)
 		v.roleHolder(p, vd.Name, vd.Description, vd.PolicyLayout, vd.Access, true)
 		principal := p.Child("principal")
-		if v.required(principal.String(), vd.Principal == "", "the vendor's account id, e.g. \"999999999999\", or its role ARN") {
+		if v.required(principal, vd.Principal == "", "the vendor's account id, e.g. \"999999999999\", or its role ARN") {
 			switch m := principalRE.FindStringSubmatch(vd.Principal); {
 			case accountRE.MatchString(vd.Principal):
-				v.account(principal.String(), vd.Principal)
+				v.account(principal, vd.Principal)
 				v.rootPrincipal(principal, vd.Principal)
 			case m == nil:
 				v.err(principal, KindPattern, "use a quoted 12-digit account id or arn:aws:iam::<account>:role/<name>; never a wildcard", "%q is not an account id or IAM role ARN", vd.Principal)
@@ -503,7 +505,7 @@ func (v *validator) vendors() {
 			}
 		}
 		ext := p.Child("externalId")
-		if v.required(ext.String(), vd.ExternalID == "", "the external id agreed with the vendor") {
+		if v.required(ext, vd.ExternalID == "", "the external id agreed with the vendor") {
 			if n := len(vd.ExternalID); n < 2 || n > 1224 || !externalIDRE.MatchString(vd.ExternalID) {
 				v.err(ext, KindPattern, "use 2 to 1224 characters of letters, digits and +=,.@:/-_", "external id is not valid for sts:ExternalId (%d characters)", len(vd.ExternalID))
 			} else if prev, dup := ids[vd.ExternalID]; dup {
@@ -521,10 +523,13 @@ func (v *validator) rootPrincipal(p *field.Path, account string) {
 		"the whole account %s is trusted: any principal in it that may call sts:AssumeRole can assume this role", account)
 }
 
+// The roots that access entries refer into, built once rather than per role.
+var modelAccountsPath, modelsPath = field.NewPath("modelAccounts"), field.NewPath("models")
+
 func (v *validator) access(path *field.Path, list []Access) {
 	accounts := v.accountNames()
 	// A broken modelAccounts or models key explains every reference into it.
-	accountsBroken, modelsBroken := v.r.Has("modelAccounts"), v.r.HasUnder("models")
+	accountsBroken, modelsBroken := v.r.Has(modelAccountsPath), v.r.HasUnder(modelsPath)
 	for i, a := range list {
 		p := path.Index(i)
 		acct, ok := v.c.Account(a.Account)
@@ -538,7 +543,7 @@ func (v *validator) access(path *field.Path, list []Access) {
 		regions := a.Regions
 		for j, r := range a.Regions {
 			rp := p.Child("regions").Index(j)
-			if v.region(rp.String(), r, true) && ok && !slices.Contains(acct.Regions, r) {
+			if v.region(rp, r, true) && ok && !slices.Contains(acct.Regions, r) {
 				v.err(rp, KindInvalid, fmt.Sprintf("add %s to account %s's regions, or use one of %s", r, acct.Name, strings.Join(acct.Regions, ", ")), "account %s does not list region %s", acct.Name, r)
 			}
 		}
@@ -546,7 +551,7 @@ func (v *validator) access(path *field.Path, list []Access) {
 			regions = acct.Regions
 		}
 		models := p.Child("models")
-		if !v.required(models.String(), len(a.Models) == 0, "the model ids to grant, e.g. [anthropic.claude-3-haiku-20240307-v1:0]") {
+		if !v.required(models, len(a.Models) == 0, "the model ids to grant, e.g. [anthropic.claude-3-haiku-20240307-v1:0]") {
 			continue
 		}
 		seen := map[string]bool{}
@@ -588,16 +593,16 @@ func (v *validator) accountNames() []string {
 // because they live in another region than the stack that uses them.
 func (v *validator) deployRegions() {
 	if g := v.c.Central.Gateway; g != nil && g.CertificateArn != "" && v.c.Central.Region != "" {
-		v.sameRegion(field.NewPath("central", "gateway", "certificateArn"), g.CertificateArn, v.c.Central.Region, "central.region", "an ALB listener takes ACM certificates of its own region only; request or import the certificate in "+v.c.Central.Region)
+		v.sameRegion(field.NewPath("central", "gateway", "certificateArn"), g.CertificateArn, v.c.Central.Region, field.NewPath("central", "region"), "an ALB listener takes ACM certificates of its own region only; request or import the certificate in "+v.c.Central.Region)
 	}
 	if r := v.c.RAG; r != nil && r.Image.Repository != "" && r.Region != "" {
-		v.sameRegion(field.NewPath("rag", "image", "repository"), r.Image.Repository, r.Region, "rag.region", "a Lambda function runs images from an ECR repository of its own region only; replicate the repository to "+r.Region)
+		v.sameRegion(field.NewPath("rag", "image", "repository"), r.Image.Repository, r.Region, field.NewPath("rag", "region"), "a Lambda function runs images from an ECR repository of its own region only; replicate the repository to "+r.Region)
 	}
 }
 
-func (v *validator) sameRegion(p *field.Path, arn, region, regionPath, fix string) {
+func (v *validator) sameRegion(p *field.Path, arn, region string, regionPath *field.Path, fix string) {
 	m := arnRegionRE.FindStringSubmatch(arn)
-	if m == nil || m[1] == region || v.r.Has(p.String()) || v.r.Has(regionPath) {
+	if m == nil || m[1] == region || v.r.Has(p) || v.r.Has(regionPath) {
 		return
 	}
 	v.err(p, KindInvalid, fix, "the ARN is in region %s, the stack in %s (%s)", m[1], region, regionPath)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/acme/genai-estate/config"
+	fieldpath "github.com/acme/genai-estate/config/field"
 	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/iampolicy"
 	"github.com/acme/genai-estate/internal/naming"
@@ -306,7 +307,7 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 	for _, region := range slices.Sorted(maps.Keys(sets)) {
 		set := sets[region]
 		// One root cause (org and layer) for every account and region: reported once.
-		if n := len(set.ConfiguratorRole); n > naming.MaxRoleName && !rep.Has("logging") {
+		if n := len(set.ConfiguratorRole); n > naming.MaxRoleName && !rep.Has(fieldpath.NewPath("logging")) {
 			rep.Add("logging", fmt.Sprintf("shorten org or layer by %d characters", n-naming.MaxRoleName), "the logging custom resource's role %s in account %s is %d characters, over IAM's limit of %d", set.ConfiguratorRole, a.Name, n, naming.MaxRoleName)
 		}
 		if p := set.EnforcedPolicy; p != nil {
