@@ -185,13 +185,8 @@ type Reporter struct {
 	once bool
 }
 
-// Add records an error at path. The position is that of the path, or of its
-// nearest recorded parent when the field is missing.
-func (r *Reporter) Add(path, fix, format string, args ...any) {
-	r.add(SeverityError, KindInvalid, path, fix, format, args...)
-}
-
-// AddAt records an error of a kind at a typed path.
+// AddAt records an error of a kind at a typed path. The position is that of
+// the path, or of its nearest recorded parent when the field is missing.
 func (r *Reporter) AddAt(p *field.Path, kind, fix, format string, args ...any) {
 	r.add(SeverityError, kind, p.String(), fix, format, args...)
 }

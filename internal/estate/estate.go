@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 
 	"github.com/acme/genai-estate/config"
+	fieldpath "github.com/acme/genai-estate/config/field" // named: field is the template sizer of size.go
 	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/iampolicy"
 	"github.com/acme/genai-estate/internal/naming"
@@ -111,8 +112,8 @@ type Role struct {
 	// guard is the role's guardrail and perimeter (nil if neither applies),
 	// found once for its policies and its routes.
 	guard *Guard
-	// Path is the config path of the use case or group, for messages.
-	Path string
+	// Path is the config path of the use case, group or vendor, for messages.
+	Path *fieldpath.Path
 }
 
 // Policy is one customer managed policy.
@@ -233,38 +234,39 @@ func Build(c *config.Config) (*Estate, error) {
 			Partition:      ma.Partition(),
 		}
 		lim := c.EffectiveLimits(ma)
+		useCases, groups, vendors := fieldpath.NewPath("useCases"), fieldpath.NewPath("groups"), fieldpath.NewPath("vendors")
 		for _, j := range uses[ma.Name].useCases {
 			u := c.UseCases[j]
-			if r := planRole(c, rep, tk, a, lim, spec{path: "useCases[" + strconv.Itoa(j) + "]", kind: "useCase", name: u.Name, desc: u.Description,
+			if r := planRole(c, rep, tk, a, lim, spec{path: useCases.Index(j), kind: "useCase", name: u.Name, desc: u.Description,
 				who: &useCaseWho[j], layout: u.PolicyLayout, access: u.Access}); r != nil {
 				a.Roles = append(a.Roles, r)
 			}
 		}
 		for _, j := range uses[ma.Name].groups {
 			g := c.Groups[j]
-			if r := planRole(c, rep, tk, a, lim, spec{path: "groups[" + strconv.Itoa(j) + "]", kind: "group", name: g.Name, desc: g.Description,
+			if r := planRole(c, rep, tk, a, lim, spec{path: groups.Index(j), kind: "group", name: g.Name, desc: g.Description,
 				who: &groupWho[j], members: g.Members, layout: g.PolicyLayout, access: g.Access}); r != nil {
 				a.Roles = append(a.Roles, r)
 			}
 		}
 		for _, j := range uses[ma.Name].vendors {
 			v := c.Vendors[j]
-			if r := planRole(c, rep, tk, a, lim, spec{path: "vendors[" + strconv.Itoa(j) + "]", kind: "vendor", name: v.Name, desc: v.Description,
+			if r := planRole(c, rep, tk, a, lim, spec{path: vendors.Index(j), kind: "vendor", name: v.Name, desc: v.Description,
 				vendor: &v, layout: v.PolicyLayout, access: v.Access}); r != nil {
 				a.Roles = append(a.Roles, r)
 			}
 		}
 		sort.Slice(a.Roles, func(x, y int) bool { return a.Roles[x].Name.Subject < a.Roles[y].Name.Subject })
-		path := "modelAccounts[" + strconv.Itoa(i) + "]"
+		path := fieldpath.NewPath("modelAccounts").Index(i)
 		if n := len(a.Roles); n > lim.RolesPerAccount {
-			rep.Add(path+".name", "raise the quota and set limits.rolesPerAccount, or move use cases to another account", "account %s needs %d roles, %d over its quota of %d", a.Name, n, n-lim.RolesPerAccount, lim.RolesPerAccount)
+			rep.AddAt(path.Child("name"), config.KindLimit, "raise the quota and set limits.rolesPerAccount, or move use cases to another account", "account %s needs %d roles, %d over its quota of %d", a.Name, n, n-lim.RolesPerAccount, lim.RolesPerAccount)
 		}
 		policies := 0
 		for _, r := range a.Roles {
 			policies += len(r.Policies)
 		}
 		if policies > lim.ManagedPoliciesPerAccount {
-			rep.Add(path+".name", "raise the quota and set limits.managedPoliciesPerAccount, use policyLayout: multiModel, or move use cases to another account", "account %s needs %d customer managed policies, %d over its quota of %d", a.Name, policies, policies-lim.ManagedPoliciesPerAccount, lim.ManagedPoliciesPerAccount)
+			rep.AddAt(path.Child("name"), config.KindLimit, "raise the quota and set limits.managedPoliciesPerAccount, use policyLayout: multiModel, or move use cases to another account", "account %s needs %d customer managed policies, %d over its quota of %d", a.Name, policies, policies-lim.ManagedPoliciesPerAccount, lim.ManagedPoliciesPerAccount)
 		}
 		shard(c, rep, path, a)
 		profiles(c, rep, path, a, lim)
@@ -297,12 +299,13 @@ var kindWords = map[string]string{"useCase": "use case", "group": "domain", "ven
 
 // spec is what a role is planned from: a use case, a group or a vendor.
 type spec struct {
-	path, kind, name, desc string
-	who                    *who           // web-identity roles
-	members                []string       // a group's
-	vendor                 *config.Vendor // vendor roles
-	layout                 string
-	access                 []config.Access
+	path             *fieldpath.Path
+	kind, name, desc string
+	who              *who           // web-identity roles
+	members          []string       // a group's
+	vendor           *config.Vendor // vendor roles
+	layout           string
+	access           []config.Access
 }
 
 func planRole(c *config.Config, rep *config.Reporter, tk trustKeys, a *Account, lim config.Limits, sp spec) *Role {
@@ -342,11 +345,11 @@ func planRole(c *config.Config, rep *config.Reporter, tk trustKeys, a *Account, 
 		if lim.TrustPolicyChars >= 4096 {
 			fix = "split the group into smaller groups, or use fewer subjects per use case"
 		}
-		rep.Add(path+".name", fix, "trust policy of %s in account %s is %d characters, %d over the quota of %d", r.Name, a.Name, n, n-lim.TrustPolicyChars, lim.TrustPolicyChars)
+		rep.AddAt(path.Child("name"), config.KindLimit, fix, "trust policy of %s in account %s is %d characters, %d over the quota of %d", r.Name, a.Name, n, n-lim.TrustPolicyChars, lim.TrustPolicyChars)
 	}
 	r.Policies = policies(c, rep, a, r, sp.layout)
 	if n := len(r.Policies); n > lim.ManagedPoliciesPerRole {
-		rep.Add(path+".name", "raise the quota (up to 25) and set limits.managedPoliciesPerRole, or use policyLayout: multiModel", "%s in account %s needs %d managed policies, %d over the quota of %d per role", r.Name, a.Name, n, n-lim.ManagedPoliciesPerRole, lim.ManagedPoliciesPerRole)
+		rep.AddAt(path.Child("name"), config.KindLimit, "raise the quota (up to 25) and set limits.managedPoliciesPerRole, or use policyLayout: multiModel", "%s in account %s needs %d managed policies, %d over the quota of %d per role", r.Name, a.Name, n, n-lim.ManagedPoliciesPerRole, lim.ManagedPoliciesPerRole)
 	}
 	return r
 }
@@ -470,7 +473,7 @@ func vendorTrust(a *Account, v *config.Vendor) iampolicy.Document {
 // never moves another one, and checks CloudFormation's per-stack limits:
 // resources, outputs and template bytes (estimated from the rendering the
 // stack uses, with a 5% margin).
-func shard(c *config.Config, rep *config.Reporter, path string, a *Account) {
+func shard(c *config.Config, rep *config.Reporter, path *fieldpath.Path, a *Account) {
 	n := a.StackShards
 	auto := n == 0
 	if auto {
@@ -512,7 +515,7 @@ func shard(c *config.Config, rep *config.Reporter, path string, a *Account) {
 			return
 		}
 		if !auto || n >= 50 {
-			rep.Add(path+".stackShards", fmt.Sprintf("raise stackShards above %d", n), "stack %s would hold %d resources, %d outputs and about %d template bytes, over CloudFormation's %d resources or %d outputs per stack, or the %d bytes a template is kept under (80%% of CloudFormation's %d)", a.Stack(c.Org, c.Layer, worst), res[worst]+reservedResources, outs[worst], size[worst]+templateOverhead, MaxStackResources, MaxStackOutputs, TemplateBytesBudget, MaxTemplateBytes)
+			rep.AddAt(path.Child("stackShards"), config.KindLimit, fmt.Sprintf("raise stackShards above %d", n), "stack %s would hold %d resources, %d outputs and about %d template bytes, over CloudFormation's %d resources or %d outputs per stack, or the %d bytes a template is kept under (80%% of CloudFormation's %d)", a.Stack(c.Org, c.Layer, worst), res[worst]+reservedResources, outs[worst], size[worst]+templateOverhead, MaxStackResources, MaxStackOutputs, TemplateBytesBudget, MaxTemplateBytes)
 			return
 		}
 		n++

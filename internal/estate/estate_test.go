@@ -92,6 +92,13 @@ func TestLimitErrors(t *testing.T) {
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
+			var list config.ErrorList
+			require.ErrorAs(t, err, &list)
+			for _, e := range list {
+				if !e.IsWarning() {
+					assert.Equal(t, config.KindLimit, e.Kind, "a quota is a limit: %v", e)
+				}
+			}
 		})
 	}
 }

@@ -188,7 +188,7 @@ func placeholder(a *Account, region string, name naming.AppProfile) string {
 
 // profiles plans an account's application inference profiles, their
 // policies and parameters, and checks their limits.
-func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, lim config.Limits) {
+func profiles(c *config.Config, rep *config.Reporter, path *fieldpath.Path, a *Account, lim config.Limits) {
 	sets := map[string]*ProfileSet{}
 	set := func(region string) *ProfileSet {
 		if sets[region] == nil {
@@ -237,9 +237,9 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 				p.unit = u
 				var le *naming.LengthError
 				if err := p.Name.Validate(); errors.As(err, &le) {
-					rep.Add(r.Path+".name", fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
+					rep.AddAt(r.Path.Child("name"), config.KindLimit, fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
 				} else if err != nil {
-					rep.Add(r.Path+".access", "give the model's catalog entry a provider of letters and digits", "%s: %s", r.Name.Subject, err)
+					rep.AddAt(r.Path.Child("access"), config.KindInvalid, "give the model's catalog entry a provider of letters and digits", "%s: %s", r.Name.Subject, err)
 				}
 				set.Profiles = append(set.Profiles, p)
 				pr.Profiles = append(pr.Profiles, p)
@@ -250,7 +250,7 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 			pr.ParameterValue = string(b)
 			pr.Advanced = len(b) > MaxStandardParameter
 			if len(b) > MaxAdvancedParameter {
-				rep.Add(r.Path+".access", "grant fewer models in this region, or use costAttribution: direct", "the profile ARNs of %s in %s %s are %d bytes, over SSM's advanced-parameter limit of %d", r.Name.Subject, a.Name, region, len(b), MaxAdvancedParameter)
+				rep.AddAt(r.Path.Child("access"), config.KindLimit, "grant fewer models in this region, or use costAttribution: direct", "the profile ARNs of %s in %s %s are %d bytes, over SSM's advanced-parameter limit of %d", r.Name.Subject, a.Name, region, len(b), MaxAdvancedParameter)
 			}
 			g := guard(c, a, r, roleGuardrail(c, r.Kind, r.Name.Subject))
 			paramArn := arn.Regional(a.Partition, "ssm", region, a.Account, "parameter"+pr.Parameter)
@@ -263,7 +263,7 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 			for len(units) > 0 {
 				n, doc := fit(units, docOf)
 				if n == 0 {
-					rep.Add(r.Path+".access", "grant this inference profile from fewer regions", "the grant of %s alone is over IAM's managed policy size of %d characters", units[0].profile, MaxManagedPolicyChars)
+					rep.AddAt(r.Path.Child("access"), config.KindLimit, "grant this inference profile from fewer regions", "the grant of %s alone is over IAM's managed policy size of %d characters", units[0].profile, MaxManagedPolicyChars)
 					break
 				}
 				part++
@@ -273,7 +273,7 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 				}
 				var le *naming.LengthError
 				if err := name.Validate(); errors.As(err, &le) {
-					rep.Add(r.Path+".name", fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
+					rep.AddAt(r.Path.Child("name"), config.KindLimit, fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
 				}
 				pr.Policies = append(pr.Policies, &Policy{Name: name, Document: doc.Document, shape: doc.shape})
 				units = units[n:]
@@ -301,26 +301,27 @@ func profiles(c *config.Config, rep *config.Reporter, path string, a *Account, l
 	}
 	for _, r := range a.Roles {
 		if n := len(r.Policies) + extra[r]; n > lim.ManagedPoliciesPerRole && len(r.Policies) <= lim.ManagedPoliciesPerRole {
-			rep.Add(r.Path+".name", "raise the quota (up to 25) and set limits.managedPoliciesPerRole, grant fewer regions, or use costAttribution: direct", "%s in account %s needs %d managed policies with its application profiles' policies, %d over the quota of %d per role", r.Name, a.Name, n, n-lim.ManagedPoliciesPerRole, lim.ManagedPoliciesPerRole)
+			rep.AddAt(r.Path.Child("name"), config.KindLimit, "raise the quota (up to 25) and set limits.managedPoliciesPerRole, grant fewer regions, or use costAttribution: direct", "%s in account %s needs %d managed policies with its application profiles' policies, %d over the quota of %d per role", r.Name, a.Name, n, n-lim.ManagedPoliciesPerRole, lim.ManagedPoliciesPerRole)
 		}
 	}
+	logging := fieldpath.NewPath("logging")
 	for _, region := range slices.Sorted(maps.Keys(sets)) {
 		set := sets[region]
 		// One root cause (org and layer) for every account and region: reported once.
-		if n := len(set.ConfiguratorRole); n > naming.MaxRoleName && !rep.Has(fieldpath.NewPath("logging")) {
-			rep.Add("logging", fmt.Sprintf("shorten org or layer by %d characters", n-naming.MaxRoleName), "the logging custom resource's role %s in account %s is %d characters, over IAM's limit of %d", set.ConfiguratorRole, a.Name, n, naming.MaxRoleName)
+		if n := len(set.ConfiguratorRole); n > naming.MaxRoleName && !rep.Has(logging) {
+			rep.AddAt(logging, config.KindLimit, fmt.Sprintf("shorten org or layer by %d characters", n-naming.MaxRoleName), "the logging custom resource's role %s in account %s is %d characters, over IAM's limit of %d", set.ConfiguratorRole, a.Name, n, naming.MaxRoleName)
 		}
 		if p := set.EnforcedPolicy; p != nil {
 			if err := p.Name.Validate(); err != nil {
-				rep.Add(path+".enforcedGuardrails", "shorten org or layer", "%s", err)
+				rep.AddAt(path.Child("enforcedGuardrails"), config.KindLimit, "shorten org or layer", "%s", err)
 			}
 		}
 		slices.SortFunc(set.Profiles, func(x, y *AppProfile) int { return strings.Compare(x.Name.String(), y.Name.String()) })
 		if n := len(set.Profiles); n > lim.InferenceProfilesPerRegion {
-			rep.Add(path+".name", "raise the quota in Service Quotas and set limits.inferenceProfilesPerRegion, move use cases to another account, or use costAttribution: direct", "account %s needs %d application inference profiles in %s, %d over its quota of %d inference profiles per account and region", a.Name, n, region, n-lim.InferenceProfilesPerRegion, lim.InferenceProfilesPerRegion)
+			rep.AddAt(path.Child("name"), config.KindLimit, "raise the quota in Service Quotas and set limits.inferenceProfilesPerRegion, move use cases to another account, or use costAttribution: direct", "account %s needs %d application inference profiles in %s, %d over its quota of %d inference profiles per account and region", a.Name, n, region, n-lim.InferenceProfilesPerRegion, lim.InferenceProfilesPerRegion)
 		}
 		if n := set.Resources(); n > MaxStackResources {
-			rep.Add(path+".name", "grant fewer models per region in this account, move use cases to another account, or use costAttribution: direct", "stack %s would hold %d resources, over CloudFormation's %d per stack", set.Stack, n, MaxStackResources)
+			rep.AddAt(path.Child("name"), config.KindLimit, "grant fewer models per region in this account, move use cases to another account, or use costAttribution: direct", "stack %s would hold %d resources, over CloudFormation's %d per stack", set.Stack, n, MaxStackResources)
 		}
 		a.Profiles = append(a.Profiles, set)
 	}

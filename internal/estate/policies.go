@@ -40,7 +40,7 @@ func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layou
 	part, provider := 0, ""
 	for _, pp := range a.policyParts(c, r.Grants, layout, g) {
 		if pp.failed != "" {
-			rep.Add(r.Path+".access", "grant this inference profile from fewer regions", "the grant of %s alone is over IAM's managed policy size of %d characters", pp.failed, MaxManagedPolicyChars)
+			rep.AddAt(r.Path.Child("access"), config.KindLimit, "grant this inference profile from fewer regions", "the grant of %s alone is over IAM's managed policy size of %d characters", pp.failed, MaxManagedPolicyChars)
 			return out
 		}
 		if pp.provider != provider {
@@ -53,9 +53,9 @@ func policies(c *config.Config, rep *config.Reporter, a *Account, r *Role, layou
 		}
 		var le *naming.LengthError
 		if err := name.Validate(); errors.As(err, &le) {
-			rep.Add(r.Path+".name", fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
+			rep.AddAt(r.Path.Child("name"), config.KindLimit, fmt.Sprintf("shorten %q by at least %d characters", r.Name.Subject, le.Over()), "%s: %s", r.Name.Subject, err)
 		} else if err != nil {
-			rep.Add(r.Path+".access", "give the model's catalog entry a provider of letters and digits", "%s: %s", r.Name.Subject, err)
+			rep.AddAt(r.Path.Child("access"), config.KindInvalid, "give the model's catalog entry a provider of letters and digits", "%s: %s", r.Name.Subject, err)
 		}
 		out = append(out, &Policy{Name: name, Document: pp.doc.Document, shape: pp.doc.shape})
 	}

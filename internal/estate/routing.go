@@ -3,11 +3,11 @@ package estate
 import (
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/acme/genai-estate/config"
+	fieldpath "github.com/acme/genai-estate/config/field"
 	"github.com/acme/genai-estate/internal/arn"
 )
 
@@ -135,7 +135,7 @@ func routing(e *Estate, rep *config.Reporter) []Parameter {
 		b = appendRouting(b[:0], &doc) // the bytes of json.Marshal(doc)
 		p := Parameter{UseCase: u.Name, Name: prefix + u.Name, Value: string(b), Advanced: len(b) > MaxStandardParameter}
 		if len(b) > MaxAdvancedParameter {
-			rep.Add("useCases["+strconv.Itoa(i)+"].name", "grant fewer models or regions per role, or split the use case", "routing data of %s is %d bytes, %d over SSM's advanced-parameter limit of %d", u.Name, len(b), len(b)-MaxAdvancedParameter, MaxAdvancedParameter)
+			rep.AddAt(fieldpath.NewPath("useCases").Index(i).Child("name"), config.KindLimit, "grant fewer models or regions per role, or split the use case", "routing data of %s is %d bytes, %d over SSM's advanced-parameter limit of %d", u.Name, len(b), len(b)-MaxAdvancedParameter, MaxAdvancedParameter)
 		}
 		return p, b
 	}
