@@ -85,6 +85,47 @@ func TestErrorCases(t *testing.T) {
 	}
 }
 
+// The kind of an error tells tools what it is (-o json); the goldens hold
+// the text only, so the kinds of the validator's checks are pinned here.
+func TestErrorKinds(t *testing.T) {
+	tests := []struct{ file, path, kind string }{
+		{"central-provider-of-another-issuer", "central.oidcProviderArn", KindUnknown},
+		{"gateway-image-not-pinned", "central.gateway.image", KindPattern},
+		{"gateway-explicit-zero-cpu", "central.gateway.cpu", KindEnum},
+		{"gateway-memory-for-cpu", "central.gateway.memoryMb", KindEnum},
+		{"gateway-ttl-too-long", "central.gateway.credentialTtlSeconds", KindRange},
+		{"gateway-certificate-in-another-region", "central.gateway.certificateArn", KindInvalid},
+		{"guardrail-profile-as-arn", "useCases[0].guardrail.profile", KindPattern},
+		{"guardrail-profile-differs", "useCases[1].guardrail.profile", KindInvalid},
+		{"enforced-guardrail-draft", "modelAccounts[0].enforcedGuardrails[0].version", KindPattern},
+		{"enforced-guardrail-region-not-in-account", "modelAccounts[0].enforcedGuardrails[0].region", KindReference},
+		{"enforced-guardrail-twice-in-a-region", "modelAccounts[0].enforcedGuardrails[1].region", KindDuplicate},
+		{"logging-without-destination", "logging", KindRequired},
+		{"rag-cors-wildcard", "rag.api.corsOrigins[0]", KindPattern},
+		{"rag-log-retention-not-offered", "rag.lambda.logRetentionDays", KindEnum},
+		{"rag-unknown-model", "rag.llmModel", KindReference},
+		{"rag-vector-dimension-mismatch", "rag.vectorDimension", KindEnum},
+		{"rag-without-image", "rag.image", KindRequired},
+		{"name-with-hyphen", "useCases[0].name", KindPattern},
+		{"short-account", "modelAccounts[0].account", KindPattern},
+		{"unquoted-account", "central.account", KindType},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			_, err := Load("testdata/errors/" + tc.file + ".yaml")
+			var list ErrorList
+			require.ErrorAs(t, err, &list)
+			var got []string
+			for _, e := range list {
+				if !e.IsWarning() {
+					got = append(got, e.Path+" "+e.Kind)
+				}
+			}
+			assert.Equal(t, []string{tc.path + " " + tc.kind}, got)
+		})
+	}
+}
+
 // Each testdata/valid/<case>.yaml loads; its warnings are <case>.golden.
 func TestValidCases(t *testing.T) {
 	files, err := filepath.Glob("testdata/valid/*.yaml")
