@@ -16,6 +16,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/config/field"
 	"github.com/acme/genai-estate/internal/arn"
 	"github.com/acme/genai-estate/internal/bootstrap"
 	"github.com/acme/genai-estate/internal/deployplan"
@@ -402,13 +403,13 @@ func CheckPipeline(e *estate.Estate) error {
 		return nil
 	}
 	if _, err := deployplan.Layout(deployplan.FromEstate(e), c.Pipeline.WaveSize); err != nil {
-		path := "pipeline.waveSize"
-		pos, ok := c.Pos[path]
-		if !ok {
-			path, pos = "pipeline", c.Pos["pipeline"]
+		p := field.NewPath("pipeline", "waveSize")
+		if _, set := c.Pos[p.String()]; !set {
+			p = p.Parent() // a default waveSize: the pipeline is what to change
 		}
-		return config.ErrorList{&config.Error{File: c.File, Line: pos.Line, Column: pos.Column, Path: path, Problem: err.Error(),
-			Fix: fmt.Sprintf("raise waveSize (at most %d), or pin fewer stackShards on the account", config.MaxPipelineWaveSize)}}
+		rep := c.Report()
+		rep.AddAt(p, config.KindLimit, fmt.Sprintf("raise waveSize (at most %d), or pin fewer stackShards on the account", config.MaxPipelineWaveSize), "%s", err)
+		return rep.List.Err()
 	}
 	return nil
 }
