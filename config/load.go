@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"reflect"
 	"sync"
@@ -127,28 +128,38 @@ func (c *Config) OIDCProviderArn(a ModelAccount) string {
 	return arn.OIDCProvider(a.Partition(), a.Account, c.Issuer())
 }
 
-// EffectiveLimits merges estate-wide and per-account quotas over IAM's defaults.
+// EffectiveLimits merges estate-wide and per-account quotas over AWS's
+// defaults. A quota can only be raised, so each default is the minimum its
+// field declares: the number is stated once, in the struct tag the schema
+// and the loader read too.
 func (c *Config) EffectiveLimits(a ModelAccount) Limits {
-	l := Limits{TrustPolicyChars: 2048, ManagedPoliciesPerRole: 10, RolesPerAccount: 1000, ManagedPoliciesPerAccount: 1500, InferenceProfilesPerRegion: 1000}
+	l := defaultLimits()
+	out := reflect.ValueOf(&l).Elem()
 	for _, o := range []Limits{c.Limits, a.Limits} {
-		if o.TrustPolicyChars > 0 {
-			l.TrustPolicyChars = o.TrustPolicyChars
-		}
-		if o.ManagedPoliciesPerRole > 0 {
-			l.ManagedPoliciesPerRole = o.ManagedPoliciesPerRole
-		}
-		if o.RolesPerAccount > 0 {
-			l.RolesPerAccount = o.RolesPerAccount
-		}
-		if o.ManagedPoliciesPerAccount > 0 {
-			l.ManagedPoliciesPerAccount = o.ManagedPoliciesPerAccount
-		}
-		if o.InferenceProfilesPerRegion > 0 {
-			l.InferenceProfilesPerRegion = o.InferenceProfilesPerRegion
+		set := reflect.ValueOf(o)
+		for i := range set.NumField() {
+			if n := set.Field(i).Int(); n > 0 {
+				out.Field(i).SetInt(n)
+			}
 		}
 	}
 	return l
 }
+
+// defaultLimits are AWS's default quotas: each Limits field's minimum.
+var defaultLimits = sync.OnceValue(func() Limits {
+	var l Limits
+	v := reflect.ValueOf(&l).Elem()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		m := number(f, "minimum")
+		if m == nil || f.Type.Kind() != reflect.Int {
+			panic(fmt.Sprintf("config: Limits.%s must be an int with a minimum: AWS's default quota", f.Name))
+		}
+		v.Field(i).SetInt(int64(*m))
+	}
+	return l
+})
 
 // Region is where the account's stack is deployed (IAM itself is global).
 func (a ModelAccount) Region() string {

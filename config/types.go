@@ -106,16 +106,17 @@ type Quota struct {
 	TokensPerMinute   int `yaml:"tokensPerMinute,omitempty" json:"tokensPerMinute,omitempty" doc:"Tokens per minute." minimum:"1"`
 }
 
-// Limits are IAM quotas that an account may have raised.
+// Limits are quotas that an account may have raised. Each field's minimum
+// is AWS's default quota, which EffectiveLimits uses when none is set.
 type Limits struct {
-	TrustPolicyChars       int `yaml:"trustPolicyChars,omitempty" doc:"Role trust policy size quota, 2048 (default) to 4096." minimum:"2048" maximum:"4096"`
-	ManagedPoliciesPerRole int `yaml:"managedPoliciesPerRole,omitempty" doc:"Managed policies per role quota, 10 (default) to 25." minimum:"10" maximum:"25"`
-	RolesPerAccount        int `yaml:"rolesPerAccount,omitempty" doc:"Roles per account quota, 1000 (default) to 5000." minimum:"1000" maximum:"5000"`
+	TrustPolicyChars       int `yaml:"trustPolicyChars,omitempty" doc:"Role trust policy size quota, as raised in this estate; absent means AWS's default, the minimum." minimum:"2048" maximum:"4096"`
+	ManagedPoliciesPerRole int `yaml:"managedPoliciesPerRole,omitempty" doc:"Managed policies per role quota, as raised; absent means AWS's default, the minimum." minimum:"10" maximum:"25"`
+	RolesPerAccount        int `yaml:"rolesPerAccount,omitempty" doc:"Roles per account quota, as raised; absent means AWS's default, the minimum." minimum:"1000" maximum:"5000"`
 	// ManagedPoliciesPerAccount is the customer managed policies quota.
-	ManagedPoliciesPerAccount int `yaml:"managedPoliciesPerAccount,omitempty" doc:"Customer managed policies per account quota, 1500 (default) to 5000." minimum:"1500" maximum:"5000"`
+	ManagedPoliciesPerAccount int `yaml:"managedPoliciesPerAccount,omitempty" doc:"Customer managed policies per account quota, as raised; absent means AWS's default, the minimum." minimum:"1500" maximum:"5000"`
 	// InferenceProfilesPerRegion is Bedrock's "Inference profiles per
 	// account" quota (L-40EC9882), per region.
-	InferenceProfilesPerRegion int `yaml:"inferenceProfilesPerRegion,omitempty" doc:"Bedrock inference profiles per account and region quota (L-40EC9882), 1000 (default) or as raised in Service Quotas." minimum:"1000"`
+	InferenceProfilesPerRegion int `yaml:"inferenceProfilesPerRegion,omitempty" doc:"Bedrock inference profiles per account and region quota (L-40EC9882), as raised in Service Quotas; absent means AWS's default, the minimum." minimum:"1000"`
 }
 
 // ModelAccount is one shared model account.
