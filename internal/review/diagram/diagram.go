@@ -1,8 +1,9 @@
 // Package diagram draws an estate as a Mermaid flowchart that GitHub renders
 // in a pull-request comment: the IdP, the central account with the
 // gateway's task role, and each model account with its roles and policies
-// and, from the estate's plan, each role's application inference profiles
-// and the guardrail its calls must carry. Past a size where a full drawing
+// and, from the estate's plan, each role's application inference profiles,
+// the guardrail its calls must carry, and per region the account's
+// invocation logging and enforced guardrail. Past a size where a full drawing
 // stops being readable it summarises each account in one node.
 package diagram
 
@@ -66,6 +67,47 @@ type role struct {
 	profilePolicies []string
 }
 
+// regional is what an account keeps per region besides its roles, from the
+// estate's plan: Bedrock holds both settings per account and region.
+type regional struct {
+	logging  string // its destinations, e.g. "CloudWatch Logs, S3"; "" when off
+	enforced string // the enforced guardrail's id:version; "" when none
+}
+
+// settings reads each account's regional settings from the plan, by
+// account id and region.
+func settings(e *estate.Estate) map[string]map[string]regional {
+	out := map[string]map[string]regional{}
+	if e == nil {
+		return out
+	}
+	for _, a := range e.Accounts {
+		for _, set := range a.Profiles {
+			var r regional
+			if l := set.Logging; l != nil {
+				var to []string
+				if l.CloudWatch != nil {
+					to = append(to, "CloudWatch Logs")
+				}
+				if l.S3 != nil {
+					to = append(to, "S3")
+				}
+				r.logging = strings.Join(to, ", ")
+			}
+			if g := set.Enforced; g != nil {
+				r.enforced = g.ID + ":" + g.Version
+			}
+			if r != (regional{}) {
+				if out[a.Account] == nil {
+					out[a.Account] = map[string]regional{}
+				}
+				out[a.Account][set.Region] = r
+			}
+		}
+	}
+	return out
+}
+
 // profile is one application inference profile of a role.
 type profile struct{ region, name, model string }
 
@@ -121,6 +163,7 @@ func render(p Props, roles []*role, accounts []string, names map[string]string, 
 		edges++
 	}
 	b.WriteString("```mermaid\nflowchart LR\n")
+	perRegion := settings(p.Estate)
 	c := p.Central
 	// The IdP stands outside every account: the central account registers no
 	// provider (STS checks tokens against the one in the role's account), and
@@ -154,7 +197,7 @@ func render(p Props, roles []*role, accounts []string, names map[string]string, 
 			provider += " (imported)"
 		}
 		if detail == Summary {
-			summarise(&b, a, roles, provider)
+			summarise(&b, a, roles, provider, perRegion[a])
 		} else {
 			fmt.Fprintf(&b, "    %s([%s])\n", id("o", a), label(provider))
 			for _, r := range roles {
@@ -167,7 +210,7 @@ func render(p Props, roles []*role, accounts []string, names map[string]string, 
 					edge("    %s --- %s\n", id("r", a, r.name), id("p", a, pol))
 				}
 			}
-			regions(&b, a, roles)
+			regions(&b, a, roles, perRegion[a])
 		}
 		b.WriteString("  end\n")
 		if detail != Summary {
@@ -215,9 +258,10 @@ func render(p Props, roles []*role, accounts []string, names map[string]string, 
 }
 
 // regions draws, in one subgraph per region of the account, its roles'
-// application inference profiles and one node per guardrail version they
-// must carry (roles sharing a guardrail share its node).
-func regions(b *strings.Builder, a string, roles []*role) {
+// application inference profiles, one node per guardrail version they must
+// carry (roles sharing a guardrail share its node), and the account's
+// invocation logging and enforced guardrail there.
+func regions(b *strings.Builder, a string, roles []*role, settings map[string]regional) {
 	profiles := map[string][]profile{}
 	guards := map[string][]guardrail{}
 	for _, r := range roles {
@@ -231,7 +275,8 @@ func regions(b *strings.Builder, a string, roles []*role) {
 			guards[r.guardrail.region] = append(guards[r.guardrail.region], r.guardrail)
 		}
 	}
-	for _, region := range uniq(append(slices.Collect(maps.Keys(profiles)), slices.Collect(maps.Keys(guards))...)) {
+	all := append(slices.Collect(maps.Keys(profiles)), slices.Collect(maps.Keys(guards))...)
+	for _, region := range uniq(append(all, slices.Collect(maps.Keys(settings))...)) {
 		fmt.Fprintf(b, "    subgraph %s[%s]\n", id("rg", a, region), label(region))
 		for _, pf := range profiles[region] {
 			fmt.Fprintf(b, "      %s([%s])\n", id("f", a, pf.region, pf.name), label(pf.name+"<br/>"+pf.model))
@@ -241,11 +286,17 @@ func regions(b *strings.Builder, a string, roles []*role) {
 		for _, g := range slices.Compact(gs) {
 			fmt.Fprintf(b, "      %s{{%s}}\n", g.node(a), label("Guardrail "+g.short()))
 		}
+		if set := settings[region]; set.enforced != "" {
+			fmt.Fprintf(b, "      %s{{%s}}\n", id("eg", a, region), label("Enforced guardrail "+set.enforced+"<br/>on every call in the region"))
+		}
+		if set := settings[region]; set.logging != "" {
+			fmt.Fprintf(b, "      %s[(%s)]\n", id("l", a, region), label("Invocation logging<br/>"+set.logging))
+		}
 		b.WriteString("    end\n")
 	}
 }
 
-func summarise(b *strings.Builder, a string, roles []*role, provider string) {
+func summarise(b *strings.Builder, a string, roles []*role, provider string, settings map[string]regional) {
 	n, pols, profiles := 0, 0, 0
 	providers, guards := map[string]bool{}, map[string]bool{}
 	for _, r := range roles {
@@ -280,6 +331,21 @@ func summarise(b *strings.Builder, a string, roles []*role, provider string) {
 		if g > 1 {
 			text += "s"
 		}
+	}
+	logged, enforced := 0, 0
+	for _, set := range settings {
+		if set.logging != "" {
+			logged++
+		}
+		if set.enforced != "" {
+			enforced++
+		}
+	}
+	if logged > 0 {
+		text += fmt.Sprintf(" · logging in %d %s", logged, plural(logged, "region"))
+	}
+	if enforced > 0 {
+		text += fmt.Sprintf(" · enforced guardrail in %d %s", enforced, plural(enforced, "region"))
 	}
 	if len(providers) > 0 {
 		text += "<br/>" + strings.Join(slices.Sorted(maps.Keys(providers)), ", ")
@@ -388,4 +454,11 @@ func governance(e *estate.Estate, byKey map[string]*role) {
 			}
 		}
 	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

@@ -45,7 +45,7 @@ func draw(t *testing.T, data []byte, detail string) string {
 }
 
 var (
-	node = regexp.MustCompile(`^\s+([A-Za-z0-9_]+)(\(\[|\[/|\[|\{\{)"[^"]*"(\]\)|/\]|\]|\}\})$`)
+	node = regexp.MustCompile(`^\s+([A-Za-z0-9_]+)(\(\[|\[/|\[\(|\[|\{\{)"[^"]*"(\]\)|/\]|\)\]|\]|\}\})$`)
 	edge = regexp.MustCompile(`^\s+([A-Za-z0-9_]+) (---|-->\|[^|]+\||-->|-\. [a-z ]+ \.->) ([A-Za-z0-9_]+)$`)
 	sub  = regexp.MustCompile(`^\s+subgraph ([A-Za-z0-9_]+)\["[^"]*"\]$`)
 )
@@ -99,7 +99,23 @@ func example(t *testing.T, attribution string) []byte {
 const (
 	guardrailNode = `g_222222222222_us_east_1_gr7k2m9x4p1q_3{{"Guardrail gr7k2m9x4p1q:3"}}`
 	guardrailEdge = `r_222222222222_ACME_GenAI_UseCaseB_BedrockInvokeRole -->|"must carry"| g_222222222222_us_east_1_gr7k2m9x4p1q_3`
+	loggingNode   = `l_222222222222_us_west_2[("Invocation logging<br/>CloudWatch Logs, S3")]`
 )
+
+// An account's enforced guardrail is drawn in its region, full and summarised.
+func TestEnforcedGuardrail(t *testing.T) {
+	data := strings.Replace(string(example(t, "profiles")), `    regions: [us-east-1, us-west-2]
+`, `    regions: [us-east-1, us-west-2]
+    enforcedGuardrails: [{region: us-west-2, id: ent0guard1, version: "4"}]
+`, 1)
+	full := draw(t, []byte(data), Full)
+	wellFormed(t, full)
+	assert.Contains(t, full, `    subgraph rg_222222222222_us_west_2["us-west-2"]`)
+	assert.Contains(t, full, `eg_222222222222_us_west_2{{"Enforced guardrail ent0guard1:4<br/>on every call in the region"}}`)
+	assert.Equal(t, 1, strings.Count(full, "Enforced guardrail"), "one account, one region")
+	summary := draw(t, []byte(data), Summary)
+	assert.Contains(t, summary, "logging in 2 regions · enforced guardrail in 1 region<br/>")
+}
 
 // The example drawn with each cost attribution: through application
 // profiles (as it is configured) every role links its profiles; with
@@ -120,8 +136,9 @@ func TestExample(t *testing.T) {
 			name: "profiles", attribution: "profiles", detail: Auto,
 			// IdP, task role, vendor, 3 providers, 8 roles, 9 policies (one per
 			// role and region), 17 profiles (one per role, model and region),
-			// 1 guardrail (UseCaseB's, in us-east-1).
-			nodes: 2 + 1 + 3 + 8 + 9 + 17 + 1,
+			// 1 guardrail (UseCaseB's, in us-east-1), invocation logging in
+			// each of the 4 account regions granted.
+			nodes: 2 + 1 + 3 + 8 + 9 + 17 + 1 + 4,
 			// 9 role-policy links, 3 provider links, 7 gateway edges, 1 vendor
 			// edge, 1 IdP-task edge, 17 role-profile edges, 1 must-carry edge.
 			edges: 9 + 3 + 7 + 1 + 1 + 17 + 1,
@@ -130,16 +147,17 @@ func TestExample(t *testing.T) {
 				`subgraph rg_222222222222_us_west_2["us-west-2"]`,
 				`f_444444444444_us_west_2_ACME_GenAI_UseCaseD_Meta_07a8d83a(["ACME-GenAI-UseCaseD-Meta_07a8d83a<br/>us.meta.llama3-2-11b-instruct-v1:0"])`,
 				`r_444444444444_ACME_GenAI_UseCaseD_BedrockInvokeRole --> f_444444444444_us_west_2_ACME_GenAI_UseCaseD_Meta_07a8d83a`,
-				guardrailNode, guardrailEdge),
+				guardrailNode, guardrailEdge, loggingNode),
 		},
 		{
 			name: "direct", attribution: "direct", detail: Full,
 			// One policy per role and provider (Marketing's three providers
 			// share one MultiModel policy): 10 policies, no profiles; the
-			// guardrail is drawn from the direct policies' condition.
-			nodes: 2 + 1 + 3 + 8 + 10 + 1,
+			// guardrail is drawn from the direct policies' condition; logging
+			// is the same.
+			nodes: 2 + 1 + 3 + 8 + 10 + 1 + 4,
 			edges: 10 + 3 + 7 + 1 + 1 + 1,
-			want:  append(slices.Clone(full), `"ACME-GenAI-Marketing-MultiModel-InvokePolicy"`, guardrailNode, guardrailEdge),
+			want:  append(slices.Clone(full), `"ACME-GenAI-Marketing-MultiModel-InvokePolicy"`, guardrailNode, guardrailEdge, loggingNode),
 			not:   []string{"ProfileInvokePolicy", " f_", "<br/>anthropic."},
 		},
 		{
@@ -147,8 +165,8 @@ func TestExample(t *testing.T) {
 			nodes: 2 + 1 + 3, edges: 1 + 3 + 1,
 			want: []string{
 				`"ECS task role<br/>ACME-GenAIGateway-TaskRole"`,
-				`s_222222222222["OIDC provider ACME-IdP-Okta<br/>2 roles · 3 policies · 7 profiles · 1 guardrail<br/>AmazonTitan, Anthropic, Meta"]`,
-				`s_444444444444["OIDC provider ACME-IdP-Okta (imported)<br/>2 roles · 2 policies · 3 profiles<br/>Anthropic, Meta"]`,
+				`s_222222222222["OIDC provider ACME-IdP-Okta<br/>2 roles · 3 policies · 7 profiles · 1 guardrail · logging in 2 regions<br/>AmazonTitan, Anthropic, Meta"]`,
+				`s_444444444444["OIDC provider ACME-IdP-Okta (imported)<br/>2 roles · 2 policies · 3 profiles · logging in 1 region<br/>Anthropic, Meta"]`,
 			},
 			not: []string{"must carry", "Guardrail gr7k2m9x4p1q", "BedrockInvokeRole"},
 		},
