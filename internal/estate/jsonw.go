@@ -58,29 +58,27 @@ func appendDoc(b []byte, d iampolicy.Document) []byte {
 	return append(b, "]}"...)
 }
 
+// appendConditions writes a statement's Condition (never nil here).
 func appendConditions(b []byte, c map[string]map[string][]string) []byte {
+	return appendMap(b, c, false, func(b []byte, m map[string][]string, html bool) []byte {
+		return appendMap(b, m, html, appendStrings)
+	})
+}
+
+// appendMap appends m as encoding/json writes a map: null when nil, else an
+// object with the keys sorted, each value written by value.
+func appendMap[V any](b []byte, m map[string]V, html bool, value func([]byte, V, bool) []byte) []byte {
+	if m == nil {
+		return append(b, "null"...)
+	}
 	b = append(b, '{')
-	for i, op := range sortedKeys(c) {
+	for i, k := range sortedKeys(m) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, op, false)
+		b = appendString(b, k, html)
 		b = append(b, ':')
-		m := c[op]
-		if m == nil {
-			b = append(b, "null"...)
-			continue
-		}
-		b = append(b, '{')
-		for j, k := range sortedKeys(m) {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k, false)
-			b = append(b, ':')
-			b = appendStrings(b, m[k], false)
-		}
-		b = append(b, '}')
+		b = value(b, m[k], html)
 	}
 	return append(b, '}')
 }
@@ -104,19 +102,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func appendStringMap(b []byte, m map[string]string, html bool) []byte {
-	if m == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '{')
-	for i, k := range sortedKeys(m) {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k, html)
-		b = append(b, ':')
-		b = appendString(b, m[k], html)
-	}
-	return append(b, '}')
+	return appendMap(b, m, html, appendString)
 }
 
 func appendStrings(b []byte, list []string, html bool) []byte {
@@ -180,31 +166,10 @@ func appendRoute(b []byte, rt *Route) []byte {
 	b = append(b, `,"via":`...)
 	b = appendString(b, rt.Via, true)
 	b = append(b, `,"models":`...)
-	if rt.Models == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '{')
-		for i, region := range sortedKeys(rt.Models) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, region, true)
-			b = append(b, ':')
-			b = appendStrings(b, rt.Models[region], true)
-		}
-		b = append(b, '}')
-	}
+	b = appendMap(b, rt.Models, true, appendStrings)
 	if len(rt.Profiles) > 0 {
-		b = append(b, `,"profiles":{`...)
-		for i, region := range sortedKeys(rt.Profiles) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, region, true)
-			b = append(b, ':')
-			b = appendStringMap(b, rt.Profiles[region], true)
-		}
-		b = append(b, '}')
+		b = append(b, `,"profiles":`...)
+		b = appendMap(b, rt.Profiles, true, appendStringMap)
 	}
 	if rt.ProfileArns != "" {
 		b = append(b, `,"profileArns":`...)
