@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/acme/genai-estate/internal/review/md"
 )
 
 // Summary is the plan in one line.
 func (p *Plan) Summary() string {
 	n := len(p.Steps())
-	s := fmt.Sprintf("%d %s to deploy in %d %s of at most %d", n, plural(n, "stack"), len(p.Waves), plural(len(p.Waves), "wave"), p.WaveSize)
+	s := fmt.Sprintf("%d %s to deploy in %d %s of at most %d", n, md.Plural(n, "stack"), len(p.Waves), md.Plural(len(p.Waves), "wave"), p.WaveSize)
 	if p.Unchanged > 0 {
 		s += fmt.Sprintf(", %d unchanged", p.Unchanged)
 	}
@@ -17,13 +19,6 @@ func (p *Plan) Summary() string {
 		s += fmt.Sprintf(", %d to delete", len(p.Delete))
 	}
 	return s
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }
 
 // Markdown writes the deploy plan as a document.

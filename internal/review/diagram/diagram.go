@@ -19,6 +19,7 @@ import (
 	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/naming"
 	"github.com/acme/genai-estate/internal/review/access"
+	"github.com/acme/genai-estate/internal/review/md"
 )
 
 // Detail levels.
@@ -327,10 +328,7 @@ func summarise(b *strings.Builder, a string, roles []*role, provider string, set
 		text += fmt.Sprintf(" · %d profiles", profiles)
 	}
 	if g := len(guards); g > 0 {
-		text += fmt.Sprintf(" · %d guardrail", g)
-		if g > 1 {
-			text += "s"
-		}
+		text += fmt.Sprintf(" · %d %s", g, md.Plural(g, "guardrail"))
 	}
 	logged, enforced := 0, 0
 	for _, set := range settings {
@@ -342,10 +340,10 @@ func summarise(b *strings.Builder, a string, roles []*role, provider string, set
 		}
 	}
 	if logged > 0 {
-		text += fmt.Sprintf(" · logging in %d %s", logged, plural(logged, "region"))
+		text += fmt.Sprintf(" · logging in %d %s", logged, md.Plural(logged, "region"))
 	}
 	if enforced > 0 {
-		text += fmt.Sprintf(" · enforced guardrail in %d %s", enforced, plural(enforced, "region"))
+		text += fmt.Sprintf(" · enforced guardrail in %d %s", enforced, md.Plural(enforced, "region"))
 	}
 	if len(providers) > 0 {
 		text += "<br/>" + strings.Join(slices.Sorted(maps.Keys(providers)), ", ")
@@ -454,11 +452,4 @@ func governance(e *estate.Estate, byKey map[string]*role) {
 			}
 		}
 	}
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }

@@ -19,31 +19,21 @@ func (p *Plan) Summary() string {
 	for _, k := range []string{"added role", "removed role", "replaced role", "modified role", "added policy", "removed policy", "replaced policy", "modified policy"} {
 		if n := counts[k]; n > 0 {
 			kind, res, _ := strings.Cut(k, " ")
-			parts = append(parts, fmt.Sprintf("%d %s %s", n, kind, plural(n, res)))
+			parts = append(parts, fmt.Sprintf("%d %s %s", n, kind, md.Plural(n, res)))
 		}
 	}
 	roles := "no role or policy changes"
 	if len(parts) > 0 {
 		roles = strings.Join(parts, ", ")
 	}
-	return fmt.Sprintf("%d %s gained, %d lost; %s", len(p.Gained), plural(len(p.Gained), "grant"), len(p.Lost), roles)
-}
-
-func plural(n int, word string) string {
-	switch {
-	case n == 1:
-		return word
-	case strings.HasSuffix(word, "y"):
-		return word[:len(word)-1] + "ies"
-	}
-	return word + "s"
+	return fmt.Sprintf("%d %s gained, %d lost; %s", len(p.Gained), md.Plural(len(p.Gained), "grant"), len(p.Lost), roles)
 }
 
 // Markdown writes the plan for a pull-request comment.
 func (p *Plan) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "## Access plan\n\nFrom %s to %s: **%s**.\n\n", md.Code(p.Base), md.Code(p.Head), p.Summary())
 	if p.Replacements() > 0 {
-		fmt.Fprintf(w, "> [!WARNING]\n> %d %s: a replaced role is deleted and created again, so sessions on it end and the gateway must use the new ARN.\n\n", p.Replacements(), plural(p.Replacements(), "replacement"))
+		fmt.Fprintf(w, "> [!WARNING]\n> %d %s: a replaced role is deleted and created again, so sessions on it end and the gateway must use the new ARN.\n\n", p.Replacements(), md.Plural(p.Replacements(), "replacement"))
 	}
 	grants(w, "Access gained", p.Gained)
 	grants(w, "Access lost", p.Lost)

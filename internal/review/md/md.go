@@ -22,6 +22,17 @@ var textEscapes = func() *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }()
 
+// Plural is word for a count of n: "1 role", "2 roles", "3 policies".
+func Plural(n int, word string) string {
+	switch {
+	case n == 1:
+		return word
+	case strings.HasSuffix(word, "y"):
+		return word[:len(word)-1] + "ies"
+	}
+	return word + "s"
+}
+
 // Text is s as literal Markdown text, safe in a table cell or a list item.
 func Text(s string) string { return textEscapes.Replace(s) }
 

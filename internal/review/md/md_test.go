@@ -84,3 +84,15 @@ func TestComment(t *testing.T) {
 		})
 	}
 }
+
+func TestPlural(t *testing.T) {
+	for _, tc := range []struct {
+		n          int
+		word, want string
+	}{
+		{1, "role", "role"}, {0, "role", "roles"}, {2, "role", "roles"},
+		{1, "policy", "policy"}, {3, "policy", "policies"}, {2, "region", "regions"},
+	} {
+		assert.Equal(t, tc.want, Plural(tc.n, tc.word), "%d %s", tc.n, tc.word)
+	}
+}
