@@ -21,19 +21,8 @@ import (
 // give up (ok false), and the file is read by yaml.v3, which reports
 // errors and handles the rest of YAML. It never reports errors itself.
 func fastParse(data []byte) (root *yaml.Node, ok bool) {
-	for _, c := range data {
-		if c < 0x20 && c != '\n' || c == 0x7f {
-			return nil, false // tabs, carriage returns, control characters
-		}
-	}
-	if !utf8.Valid(data) {
+	if !plainText(data) {
 		return nil, false
-	}
-	// A byte-order mark, and the characters YAML also reads as line breaks.
-	for _, special := range []string{"\ufeff", "\u0085", "\u2028", "\u2029"} {
-		if bytes.Contains(data, []byte(special)) {
-			return nil, false
-		}
 	}
 	p := &fastParser{data: data, src: string(data), line: 1, split: true}
 	defer func() {
@@ -80,6 +69,37 @@ type fastParser struct {
 	ptrs  []*yaml.Node
 	stack []*yaml.Node
 	depth int
+}
+
+// plainText reports whether data holds only characters the fast reader
+// treats exactly as yaml.v3 does: printable ASCII and newlines, and the
+// non-ASCII characters YAML allows in content. Tabs, carriage returns,
+// a byte-order mark, the characters YAML also reads as line breaks
+// (U+0085, U+2028, U+2029) and everything YAML rejects as a control
+// character (C0, DEL, C1, U+FFFE, U+FFFF, invalid UTF-8) are left to
+// yaml.v3, which either handles them or reports them with a position.
+func plainText(data []byte) bool {
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\n' || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			return false
+		case r < 0xA0, r == 0xFEFF, r == 0x2028, r == 0x2029:
+			return false
+		case r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+			return false
+		}
+		i += n
+	}
+	return true
 }
 
 func (p *fastParser) fail() { panic(giveUp{}) }

@@ -117,6 +117,27 @@ var fastSamples = []string{
 	"# only a comment\n",
 	"a",
 	"[a]\n",
+	"- 0\u0080\n",
+	"k: a\u009fb\n",
+	"k: \ufffe\n",
+	"k: x\u00a0y\n",
+}
+
+// Every character the fast path lets through must be one yaml.v3 reads
+// the same way, in a value and in a comment: the whole Latin range and
+// the edges of each range YAML allows.
+func TestFastYAMLCharacters(t *testing.T) {
+	var runes []rune
+	for r := rune(0); r < 0x800; r++ {
+		runes = append(runes, r)
+	}
+	for _, edge := range []rune{0x2028, 0x2029, 0xD7FF, 0xE000, 0xFEFF, 0xFFFD, 0xFFFE, 0xFFFF, 0x10000, 0x10FFFF} {
+		runes = append(runes, edge-1, edge, edge+1)
+	}
+	for _, r := range runes {
+		checkFast(t, []byte("k: a"+string(r)+"b\n"))
+		checkFast(t, []byte("k: 1 # "+string(r)+"\n"))
+	}
 }
 
 func TestFastYAMLMatchesYAMLv3(t *testing.T) {
