@@ -3,32 +3,21 @@
 // (in the first shard) the account's OIDC provider.
 //
 // The resources are rendered in Go (estate.Account.ShardTemplate, from
-// documents built and size-checked there) and handed to CDK in one piece
-// through cloudformation-include: a shard of 500 resources costs a handful
-// of jsii calls instead of several per resource. CDK still creates a real L1
-// construct (CfnRole, CfnManagedPolicy, CfnOIDCProvider) for each resource,
-// so tags, aspects and cdk-nag see them as before; Role, Policies and
-// Provider look one up for code that extends it.
-//
-// What node spends on an include was measured with a CPU profile of the
-// jsii runtime (README, synth benchmark): YAML parsing of the template file
-// dominated, so the file holds only a skeleton and the property values
-// (documents, tags) go as the include's `parameters`, which reach node as
-// JSON (estate.Template.Parameterised says why that keeps templates
-// identical). Per-resource costs left inside CfnInclude (resolving the L1's
-// module for each resource, its CloudFormation parser) are aws-cdk-lib's.
+// documents built and size-checked there) and handed to CDK in one jsii
+// call (package include). CDK still creates a real L1 construct (CfnRole,
+// CfnManagedPolicy, CfnOIDCProvider) for each resource, so tags, aspects
+// and cdk-nag see them as before; Role, Policies and Provider look one up
+// for code that extends it.
 package invokerole
 
 import (
-	"os"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/cloudformationinclude"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/acme/genai-estate/config"
 	"github.com/acme/genai-estate/internal/estate"
+	"github.com/acme/genai-estate/internal/include"
 )
 
 // InvokeRolesProps configures InvokeRoles.
@@ -40,7 +29,7 @@ type InvokeRolesProps struct {
 
 // InvokeRoles is one shard's roles, policies, outputs and provider.
 type InvokeRoles struct {
-	cloudformationinclude.CfnInclude
+	constructs.Construct
 	account *estate.Account
 	shard   int
 }
@@ -48,24 +37,8 @@ type InvokeRoles struct {
 // NewInvokeRoles creates the shard's resources. Their logical ids are
 // estate's (the ids of the per-role constructs this replaced).
 func NewInvokeRoles(scope constructs.Construct, id string, props *InvokeRolesProps) *InvokeRoles {
-	skeleton, params := props.Account.ShardTemplate(props.Config, props.Shard).Parameterised()
-	f, err := os.CreateTemp("", "invokeroles-*.json")
-	if err != nil {
-		panic(err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(skeleton); err != nil {
-		panic(err)
-	}
-	if err := f.Close(); err != nil {
-		panic(err)
-	}
-	// CfnInclude reads the file in its constructor; it may go right after.
-	inc := cloudformationinclude.NewCfnInclude(scope, jsii.String(id), &cloudformationinclude.CfnIncludeProps{
-		TemplateFile: jsii.String(f.Name()),
-		Parameters:   &params,
-	})
-	return &InvokeRoles{CfnInclude: inc, account: props.Account, shard: props.Shard}
+	c := include.New(scope, id, props.Account.ShardTemplate(props.Config, props.Shard).JSON())
+	return &InvokeRoles{Construct: c, account: props.Account, shard: props.Shard}
 }
 
 // Role returns the role of a use case, group or vendor, or nil when it is
@@ -73,7 +46,7 @@ func NewInvokeRoles(scope constructs.Construct, id string, props *InvokeRolesPro
 func (i *InvokeRoles) Role(subject string) awsiam.CfnRole {
 	for _, r := range i.account.ShardRoles(i.shard) {
 		if r.Name.Subject == subject {
-			return i.GetResource(jsii.String(r.RoleID())).(awsiam.CfnRole)
+			return i.Node().FindChild(jsii.String(r.RoleID())).(awsiam.CfnRole)
 		}
 	}
 	return nil
@@ -85,7 +58,7 @@ func (i *InvokeRoles) Policies(subject string) []awsiam.CfnManagedPolicy {
 	for _, r := range i.account.ShardRoles(i.shard) {
 		if r.Name.Subject == subject {
 			for _, p := range r.Policies {
-				out = append(out, i.GetResource(jsii.String(r.PolicyID(p))).(awsiam.CfnManagedPolicy))
+				out = append(out, i.Node().FindChild(jsii.String(r.PolicyID(p))).(awsiam.CfnManagedPolicy))
 			}
 		}
 	}
@@ -98,5 +71,5 @@ func (i *InvokeRoles) Provider() awsiam.CfnOIDCProvider {
 	if !i.account.CreateProvider || i.shard != 0 {
 		return nil
 	}
-	return i.GetResource(jsii.String(i.account.ProviderID())).(awsiam.CfnOIDCProvider)
+	return i.Node().FindChild(jsii.String(i.account.ProviderID())).(awsiam.CfnOIDCProvider)
 }

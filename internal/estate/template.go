@@ -13,7 +13,7 @@ import (
 )
 
 // The CloudFormation of a model-account shard, rendered in Go. The stack
-// hands it to CDK in one piece (cloudformation-include), so creating a shard
+// hands it to CDK in one piece (package include), so creating a shard
 // costs a handful of jsii calls whatever its size, and the same rendering
 // gives the byte count that sharding keeps under CloudFormation's limit.
 //
@@ -129,97 +129,6 @@ func marshal(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
-}
-
-// Parameterised splits t for cloudformation-include's `parameters`, so that
-// most of a shard's bytes reach node as JSON rather than YAML: CfnInclude
-// reads its template file with a YAML parser that costs far more per byte
-// (and in garbage) than the JSON the jsii kernel decodes props from; at 50
-// accounts x 400 use cases the parse was ~40% of the include's node time.
-//
-// A replaced parameter's value is used as it is, so only literal values
-// (no intrinsic inside) may go that way; the parser would not turn a {"Ref"}
-// in them into a reference, and a policy's Roles must be one. So a resource
-// whose properties are all literal (a role, the provider) gets Properties
-// {"Ref": p}, and a resource with an intrinsic (a policy) gets each literal
-// object or list property (its document) as a parameter, the rest inline.
-// The L1 then maps the CloudFormation properties to its props exactly as for
-// an inline template (_fromCloudFormation), so templates are unchanged.
-// Parameters are named p0, p1, ... in order: only the skeleton sees them.
-func (t *Template) Parameterised() (skeleton []byte, params map[string]any) {
-	params = make(map[string]any, len(t.Resources))
-	var declared, resources ordered
-	param := func(v any) map[string]string {
-		name := "p" + strconv.Itoa(len(declared))
-		params[name] = v
-		declared.add(name, map[string]string{"Type": "String"})
-		return map[string]string{"Ref": name}
-	}
-	for _, m := range t.Resources {
-		r := m.value.(map[string]any)
-		out := make(map[string]any, len(r))
-		for k, v := range r {
-			out[k] = v
-		}
-		if p := r["Properties"].(map[string]any); literal(p) {
-			out["Properties"] = param(p)
-		} else {
-			props := make(map[string]any, len(p))
-			for k, v := range p {
-				switch v.(type) {
-				case map[string]any, []any, []map[string]string, []string:
-					if literal(v) {
-						v = param(v)
-					}
-				}
-				props[k] = v
-			}
-			out["Properties"] = props
-		}
-		resources.add(m.key, out)
-	}
-	b, err := marshal(struct {
-		Parameters ordered `json:"Parameters,omitempty"`
-		Resources  ordered `json:"Resources"`
-		Outputs    ordered `json:"Outputs,omitempty"`
-	}{declared, resources, t.Outputs})
-	if err != nil {
-		panic(err) // strings, slices and maps only: cannot fail
-	}
-	return b, params
-}
-
-// literal reports whether v holds no CloudFormation intrinsic (an object
-// whose only key is Ref or Fn::...).
-func literal(v any) bool {
-	intrinsic := func(k string) bool { return k == "Ref" || strings.HasPrefix(k, "Fn::") }
-	switch v := v.(type) {
-	case map[string]any:
-		for k, e := range v {
-			if len(v) == 1 && intrinsic(k) || !literal(e) {
-				return false
-			}
-		}
-	case map[string]string:
-		for k := range v {
-			if len(v) == 1 && intrinsic(k) {
-				return false
-			}
-		}
-	case []any:
-		for _, e := range v {
-			if !literal(e) {
-				return false
-			}
-		}
-	case []map[string]string:
-		for _, e := range v {
-			if !literal(e) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // JSON is the template, minified.

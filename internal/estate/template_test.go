@@ -183,8 +183,8 @@ func TestIAMChars(t *testing.T) {
 }
 
 // go test ./internal/estate -run XXX -bench ShardTemplates : what the app does
-// in Go per model-account shard before handing it to CDK (render, split off
-// the parameters, encode the skeleton), for every shard of the 50 x 400
+// in Go per model-account shard before handing it to CDK (render and encode
+// it), for every shard of the 50 x 400
 // fixture estate.
 func BenchmarkShardTemplates(b *testing.B) {
 	c, err := config.Parse("large.yaml", fixture.Large(50, 400))
@@ -196,84 +196,9 @@ func BenchmarkShardTemplates(b *testing.B) {
 	for b.Loop() {
 		for _, a := range e.Accounts {
 			for _, s := range a.UsedShards() {
-				skeleton, _ := a.ShardTemplate(c, s).Parameterised()
-				n += len(skeleton)
+				n += len(a.ShardTemplate(c, s).JSON())
 			}
 		}
 	}
 	b.ReportMetric(float64(n)/float64(b.N), "bytes/op")
-}
-
-// Putting the parameters back into the skeleton gives the template itself;
-// parameters hold only literal values, and what holds an intrinsic (a
-// policy's Roles, the outputs' Fn::GetAtt, DependsOn) stays in the skeleton.
-func TestParameterised(t *testing.T) {
-	c, err := config.Parse("large.yaml", fixture.Large(2, 12))
-	require.NoError(t, err)
-	e, err := Build(c)
-	require.NoError(t, err)
-	a := e.Accounts[0]
-	tpl := a.ShardTemplate(c, 0)
-	skeleton, params := tpl.Parameterised()
-
-	var sk, want map[string]any
-	require.NoError(t, json.Unmarshal(skeleton, &sk))
-	require.NoError(t, json.Unmarshal(tpl.JSON(), &want))
-	var ps map[string]any
-	b, err := json.Marshal(params)
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &ps))
-	require.Len(t, sk["Parameters"], len(ps), "each parameter declared")
-	for name, v := range ps {
-		assert.True(t, literal(v), "%s holds an intrinsic", name)
-	}
-	var substitute func(v any) any
-	substitute = func(v any) any {
-		switch v := v.(type) {
-		case map[string]any:
-			if ref, ok := v["Ref"].(string); ok && len(v) == 1 && ps[ref] != nil {
-				return ps[ref]
-			}
-			out := map[string]any{}
-			for k, e := range v {
-				out[k] = substitute(e)
-			}
-			return out
-		case []any:
-			out := make([]any, len(v))
-			for i, e := range v {
-				out[i] = substitute(e)
-			}
-			return out
-		}
-		return v
-	}
-	got := substitute(map[string]any{"Resources": sk["Resources"], "Outputs": sk["Outputs"]})
-	assert.Equal(t, want, got)
-
-	// Roles and the provider are one parameter each; a policy keeps its Roles.
-	res := sk["Resources"].(map[string]any)
-	r := a.ShardRoles(0)[0]
-	assert.Len(t, res[r.RoleID()].(map[string]any)["Properties"], 1)
-	assert.Equal(t, []any{map[string]any{"Ref": r.RoleID()}}, res[r.PolicyID(r.Policies[0])].(map[string]any)["Properties"].(map[string]any)["Roles"])
-	assert.Equal(t, []any{a.ProviderID()}, res[r.RoleID()].(map[string]any)["DependsOn"])
-	assert.Less(t, len(skeleton), len(tpl.JSON())/2, "most bytes go as parameters")
-}
-
-func TestLiteral(t *testing.T) {
-	tests := []struct {
-		v    any
-		want bool
-	}{
-		{"s", true},
-		{map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow"}}}, true},
-		{[]map[string]string{{"Key": "k", "Value": "v"}}, true},
-		{map[string]string{"Ref": "X"}, false},
-		{[]any{map[string]string{"Ref": "X"}}, false},
-		{map[string]any{"A": map[string]any{"Fn::GetAtt": []string{"X", "Arn"}}}, false},
-		{map[string]any{"Ref": "X", "Other": 1}, true}, // two keys: not an intrinsic
-	}
-	for _, tc := range tests {
-		assert.Equal(t, tc.want, literal(tc.v), "%v", tc.v)
-	}
 }
