@@ -1,6 +1,7 @@
 package estate
 
 import (
+	"bytes"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -56,6 +57,130 @@ func appendDoc(b []byte, d iampolicy.Document) []byte {
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
+}
+
+// sortedDoc is a policy document in a template: its keys sorted, as
+// encoding/json writes iampolicy.Document.Value() and as CDK wrote the
+// documents before templates were rendered in Go.
+type sortedDoc iampolicy.Document
+
+// MarshalJSON writes d as appendValue does.
+func (d sortedDoc) MarshalJSON() ([]byte, error) { return appendSortedDoc(nil, d), nil }
+
+// appendSortedDoc appends d with its keys sorted: appendDoc's fields, in
+// another order. Invalid UTF-8 (written as \ufffd, which the generic value
+// holds as the character itself) takes the slow path.
+func appendSortedDoc(b []byte, d sortedDoc) []byte {
+	start := len(b)
+	b = appendSortedFields(b, d)
+	if bytes.Contains(b[start:], []byte(`\ufffd`)) {
+		generic, err := marshal(iampolicy.Document(d).Value())
+		if err != nil {
+			panic(err) // strings, slices and maps only: cannot fail
+		}
+		b = append(b[:start], generic...)
+	}
+	return b
+}
+
+func appendSortedFields(b []byte, d sortedDoc) []byte {
+	b = append(b, `{"Statement":`...)
+	if d.Statement == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, s := range d.Statement {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"Action":`...)
+			b = appendStrings(b, s.Action, false)
+			if len(s.Condition) > 0 {
+				b = append(b, `,"Condition":`...)
+				b = appendConditions(b, s.Condition)
+			}
+			b = append(b, `,"Effect":`...)
+			b = appendString(b, s.Effect, false)
+			if len(s.NotResource) > 0 {
+				b = append(b, `,"NotResource":`...)
+				b = appendStrings(b, s.NotResource, false)
+			}
+			if len(s.Principal) > 0 {
+				b = append(b, `,"Principal":`...)
+				b = appendStringMap(b, s.Principal, false)
+			}
+			if len(s.Resource) > 0 {
+				b = append(b, `,"Resource":`...)
+				b = appendStrings(b, s.Resource, false)
+			}
+			if s.Sid != "" {
+				b = append(b, `,"Sid":`...)
+				b = appendString(b, s.Sid, false)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"Version":`...)
+	b = appendString(b, d.Version, false)
+	return append(b, '}')
+}
+
+// appendValue appends a template's value as encoding/json writes it
+// without HTML escaping: the types templates are built from, and
+// encoding/json itself for any other.
+func appendValue(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case string:
+		return appendString(b, v, false)
+	case int:
+		return strconv.AppendInt(b, int64(v), 10)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case []string:
+		return appendStrings(b, v, false)
+	case map[string]string:
+		return appendStringMap(b, v, false)
+	case map[string]any:
+		return appendMap(b, v, false, func(b []byte, e any, _ bool) []byte { return appendValue(b, e) })
+	case []any:
+		return appendList(b, v)
+	case []map[string]string:
+		return appendList(b, v)
+	case sortedDoc:
+		return appendSortedDoc(b, v)
+	case ordered:
+		b = append(b, '{')
+		for i, m := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, m.key, false)
+			b = append(b, ':')
+			b = appendValue(b, m.value)
+		}
+		return append(b, '}')
+	}
+	j, err := marshal(v)
+	if err != nil {
+		panic(err) // templates hold plain values only
+	}
+	return append(b, j...)
+}
+
+// appendList appends a list of template values.
+func appendList[E any](b []byte, list []E) []byte {
+	if list == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, e := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendValue(b, e)
+	}
+	return append(b, ']')
 }
 
 // appendConditions writes a statement's Condition (never nil here).

@@ -87,6 +87,10 @@ func TestJSONWritersMatchEncodingJSON(t *testing.T) {
 	for _, d := range docs {
 		assert.Equal(t, string(d.JSON()), string(appendDoc(nil, d)))
 		assert.Equal(t, d.Size(), size(d).chars)
+		// In a template: the document as generic JSON, keys sorted.
+		generic, err := marshal(d.Value())
+		require.NoError(t, err)
+		assert.Equal(t, string(generic), string(appendSortedDoc(nil, sortedDoc(d))))
 	}
 	for _, r := range routes {
 		want, err := json.Marshal(r)
@@ -97,4 +101,31 @@ func TestJSONWritersMatchEncodingJSON(t *testing.T) {
 	}
 	assert.Greater(t, len(docs), 50)
 	assert.Greater(t, len(routes), 50)
+}
+
+// A shard's template as the app hands it to CDK is what encoding/json
+// writes for it, for every shard of estates with one and many shards, a
+// created and an imported provider.
+func TestTemplateJSON(t *testing.T) {
+	shards := 0
+	for _, cfg := range [][]byte{fixture.Large(3, 120), fixture.Wide(4, 5, 3, "")} {
+		c, err := config.Parse("estate.yaml", cfg)
+		require.NoError(t, err)
+		e, err := Build(c)
+		require.NoError(t, err)
+		for _, a := range e.Accounts {
+			for _, s := range a.UsedShards() {
+				tpl := a.ShardTemplate(c, s)
+				want, err := marshal(tpl)
+				require.NoError(t, err)
+				assert.Equal(t, string(want), string(tpl.JSON()), "%s shard %d", a.Name, s)
+				shards++
+			}
+		}
+	}
+	assert.Greater(t, shards, 8)
+	empty := &Template{}
+	want, err := marshal(empty)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(empty.JSON()))
 }
