@@ -6,8 +6,10 @@
 # (scripts/benchsynth/ts-app.js, on the aws-cdk-lib, constructs and cdk-nag
 # the Go app embeds), compares its templates with the Go app's and prints
 # both apps' figures side by side. It prints numbers and asserts nothing.
+# Each app runs RUNS times (default 3), Go and JS alternating, and the
+# medians are printed.
 # Usage:
-#   scripts/bench-synth.sh [20x40,50x400]
+#   scripts/bench-synth.sh [20x40,50x400] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -22,5 +24,5 @@ for tgz in $(go list -m -f '{{if .Dir}}{{.Dir}}/jsii/*.tgz{{end}}' all); do
   mkdir -p "$out/node_modules/$name"
   tar xzf "$tgz" -C "$out/node_modules/$name" --strip-components=1
 done
-"$out/benchsynth" -app "$out/app" -root . -estates "${1:-20x40,50x400}" \
+"$out/benchsynth" -app "$out/app" -root . -estates "${1:-20x40,50x400}" -runs "${2:-3}" \
   -ts scripts/benchsynth/ts-app.js -node-path "$out/node_modules"

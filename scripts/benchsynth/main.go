@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ func main() {
 	nodePath := flag.String("node-path", "", "NODE_PATH for -ts: node_modules with aws-cdk-lib, constructs and cdk-nag")
 	dumpTo := flag.String("dump", "", "only write the planned model-account stacks of -config as JSON to this file (ts-app.js reads it) and exit")
 	dumpConfig := flag.String("config", "", "the config -dump reads")
+	runs := flag.Int("runs", 1, "run each app this many times, alternating Go and JS, and print the medians (and the wall range)")
 	flag.Parse()
 	if *dumpTo != "" {
 		if err := writeDump(*dumpConfig, *dumpTo); err != nil {
@@ -66,10 +68,36 @@ func main() {
 			fatal(err)
 		}
 		goApp := command{args: []string{*app}}
-		r := run(goApp, *root, dir, cfg, flags, false)
+		var ts command
+		if *tsApp != "" {
+			dump := filepath.Join(dir, "estate.json")
+			if err := writeDump(cfg, dump); err != nil {
+				fatal(err)
+			}
+			ts = command{args: []string{"node", *tsApp}, env: []string{"NODE_PATH=" + *nodePath}, context: map[string]any{"estate": dump}, self: true}
+		}
+		// Go and JS alternate, so a change in the machine's load reaches both.
+		var goRuns, tsRuns []result
+		same, diffs := 0, []string(nil)
+		for i := 0; i < max(1, *runs); i++ {
+			goRuns = append(goRuns, run(goApp, *root, dir, cfg, flags, false))
+			if *tsApp == "" {
+				continue
+			}
+			goOut := filepath.Join(dir, "cdk.out.go")
+			os.RemoveAll(goOut)
+			if err := os.Rename(filepath.Join(dir, "cdk.out"), goOut); err != nil {
+				fatal(err)
+			}
+			tsRuns = append(tsRuns, run(ts, *root, dir, cfg, flags, false))
+			if i == 0 {
+				same, diffs = compareAssemblies(goOut, filepath.Join(dir, "cdk.out"))
+			}
+		}
+		r := median(goRuns)
 		fmt.Printf("\nestate %d accounts x %d use cases: %d stacks, %d resources, largest template %d bytes\n",
 			accounts, useCases, r.stacks, r.resources, r.largest)
-		r.print("Go app")
+		r.print("Go app", goRuns)
 		if *debug {
 			d := run(goApp, *root, dir, cfg, flags, true)
 			var kinds []string
@@ -84,19 +112,9 @@ func main() {
 			fmt.Printf("  jsii requests %d (%s), node->Go callbacks %d\n", total, strings.Join(kinds, ", "), d.callbacks)
 		}
 		if *tsApp != "" {
-			dump := filepath.Join(dir, "estate.json")
-			if err := writeDump(cfg, dump); err != nil {
-				fatal(err)
-			}
-			goOut := filepath.Join(dir, "cdk.out.go")
-			if err := os.Rename(filepath.Join(dir, "cdk.out"), goOut); err != nil {
-				fatal(err)
-			}
-			ts := command{args: []string{"node", *tsApp}, env: []string{"NODE_PATH=" + *nodePath}, context: map[string]any{"estate": dump}, self: true}
-			t := run(ts, *root, dir, cfg, flags, false)
+			t := median(tsRuns)
 			fmt.Printf("  JavaScript app (same runtime as TypeScript): %d stacks, %d resources\n", t.stacks, t.resources)
-			t.print("JS app")
-			same, diffs := compareAssemblies(goOut, filepath.Join(dir, "cdk.out"))
+			t.print("JS app", tsRuns)
 			fmt.Printf("  model-account templates: %d equal to the Go app's (CDK's analytics resource and aws:cdk:path metadata aside), %d differ\n", same, len(diffs))
 			for _, d := range diffs[:min(len(diffs), 5)] {
 				fmt.Printf("    %s\n", d)
@@ -141,12 +159,54 @@ type command struct {
 }
 
 // print writes the run's times, one line per phase.
-func (r result) print(name string) {
-	fmt.Printf("  %s: wall %.1f s, CPU %.1f s (user %.1f, sys %.1f; app and node), node peak RSS %d MiB, exit %d\n",
-		name, r.wall.Seconds(), (r.user + r.sys).Seconds(), r.user.Seconds(), r.sys.Seconds(), r.maxRSS>>20, r.exit)
+func (r result) print(name string, runs []result) {
+	of := ""
+	if len(runs) > 1 {
+		lo, hi := runs[0].wall, runs[0].wall
+		for _, x := range runs {
+			lo, hi = min(lo, x.wall), max(hi, x.wall)
+		}
+		of = fmt.Sprintf(" (medians of %d runs; wall %.1f–%.1f s)", len(runs), lo.Seconds(), hi.Seconds())
+	}
+	fmt.Printf("  %s: wall %.1f s, CPU %.1f s (user %.1f, sys %.1f; app and node), node peak RSS %d MiB, exit %d%s\n",
+		name, r.wall.Seconds(), (r.user + r.sys).Seconds(), r.user.Seconds(), r.sys.Seconds(), r.maxRSS>>20, r.exit, of)
 	for _, p := range r.phases {
 		fmt.Printf("  phase %-10s %7.2f s wall %7.2f s CPU\n", p.name, p.d.Seconds(), p.cpu.Seconds())
 	}
+}
+
+// median is runs' median of each figure (each on its own, so the figures
+// of one line may come from different runs); counts are the first run's,
+// and the exit code the worst.
+func median(runs []result) result {
+	r := runs[0]
+	mid := func(f func(result) time.Duration) time.Duration {
+		v := make([]time.Duration, len(runs))
+		for i, x := range runs {
+			v[i] = f(x)
+		}
+		sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+		return v[len(v)/2]
+	}
+	r.wall = mid(func(x result) time.Duration { return x.wall })
+	r.user = mid(func(x result) time.Duration { return x.user })
+	r.sys = mid(func(x result) time.Duration { return x.sys })
+	r.maxRSS = int64(mid(func(x result) time.Duration { return time.Duration(x.maxRSS) }))
+	r.phases = slices.Clone(r.phases)
+	for i := range r.phases {
+		at := func(x result) phase {
+			if i < len(x.phases) {
+				return x.phases[i]
+			}
+			return phase{}
+		}
+		r.phases[i].d = mid(func(x result) time.Duration { return at(x).d })
+		r.phases[i].cpu = mid(func(x result) time.Duration { return at(x).cpu })
+	}
+	for _, x := range runs {
+		r.exit = max(r.exit, x.exit)
+	}
+	return r
 }
 
 // phase is the CPU time of the named phase.
