@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/cdktest"
 	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/stacks"
 )
@@ -25,16 +26,7 @@ var update = flag.Bool("update", false, "rewrite the golden templates")
 
 const example = "../config/usecases.yaml"
 
-func TestMain(m *testing.M) {
-	// jsii starts node at package init; restart it so the variable is seen.
-	// CDK's built-in validation costs seconds per synth; test/validated keeps it on.
-	os.Setenv("CDK_VALIDATION", "false")
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	jsii.Close()
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 // build plans a config (read from path when data is nil) and adds its stacks
 // to a fresh app, as app.go does.

@@ -1,7 +1,6 @@
 package governance
 
 import (
-	"os"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -11,15 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/cdktest"
 	"github.com/acme/genai-estate/internal/estate"
 )
 
-func TestMain(m *testing.M) {
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 // Each destination choice builds exactly the resources estate counts, and
 // the configuration the custom resource puts names only those destinations.

@@ -1,7 +1,6 @@
 package invokerole
 
 import (
-	"os"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -11,18 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/acme/genai-estate/config"
+	"github.com/acme/genai-estate/internal/cdktest"
 	"github.com/acme/genai-estate/internal/estate"
 	"github.com/acme/genai-estate/internal/iampolicy"
 	"github.com/acme/genai-estate/internal/naming"
 )
 
-func TestMain(m *testing.M) {
-	os.Setenv("CDK_VALIDATION", "false")
-	jsii.Close() // restart node so it sees the variable
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 func policy(provider string, part int) *estate.Policy {
 	return &estate.Policy{

@@ -18,17 +18,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/acme/genai-estate/internal/cdktest"
 	"github.com/acme/genai-estate/internal/estate"
 )
 
-func TestMain(m *testing.M) {
-	os.Setenv("CDK_VALIDATION", "false")
-	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-	jsii.Close() // restart node so it sees the variables
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 func doc(statement map[string]any) map[string]any {
 	return map[string]any{"Version": "2012-10-17", "Statement": []any{statement}}

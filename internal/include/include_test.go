@@ -13,15 +13,11 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/acme/genai-estate/internal/cdktest"
 )
 
-func TestMain(m *testing.M) {
-	os.Setenv("CDK_VALIDATION", "false")
-	jsii.Close() // restart node so it sees the variable
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 const doc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["bedrock:InvokeModel"],"Resource":["arn:aws:bedrock:us-east-1::foundation-model/m"],"Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}]}`
 
