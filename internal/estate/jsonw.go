@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/acme/genai-estate/internal/iampolicy"
@@ -17,46 +18,7 @@ import (
 
 // appendDoc appends d as iampolicy.Document.JSON writes it (no HTML escaping).
 func appendDoc(b []byte, d iampolicy.Document) []byte {
-	b = append(b, `{"Version":`...)
-	b = appendString(b, d.Version, false)
-	b = append(b, `,"Statement":`...)
-	if d.Statement == nil {
-		return append(b, "null}"...)
-	}
-	b = append(b, '[')
-	for i, s := range d.Statement {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '{')
-		if s.Sid != "" {
-			b = append(b, `"Sid":`...)
-			b = appendString(b, s.Sid, false)
-			b = append(b, ',')
-		}
-		b = append(b, `"Effect":`...)
-		b = appendString(b, s.Effect, false)
-		if len(s.Principal) > 0 {
-			b = append(b, `,"Principal":`...)
-			b = appendStringMap(b, s.Principal, false)
-		}
-		b = append(b, `,"Action":`...)
-		b = appendStrings(b, s.Action, false)
-		if len(s.Resource) > 0 {
-			b = append(b, `,"Resource":`...)
-			b = appendStrings(b, s.Resource, false)
-		}
-		if len(s.NotResource) > 0 {
-			b = append(b, `,"NotResource":`...)
-			b = appendStrings(b, s.NotResource, false)
-		}
-		if len(s.Condition) > 0 {
-			b = append(b, `,"Condition":`...)
-			b = appendConditions(b, s.Condition)
-		}
-		b = append(b, '}')
-	}
-	return append(b, "]}"...)
+	return appendDocAs(b, d, statementFields, false)
 }
 
 // sortedDoc is a policy document in a template: its keys sorted, as
@@ -67,12 +29,12 @@ type sortedDoc iampolicy.Document
 // MarshalJSON writes d as appendValue does.
 func (d sortedDoc) MarshalJSON() ([]byte, error) { return appendSortedDoc(nil, d), nil }
 
-// appendSortedDoc appends d with its keys sorted: appendDoc's fields, in
-// another order. Invalid UTF-8 (written as \ufffd, which the generic value
-// holds as the character itself) takes the slow path.
+// appendSortedDoc appends d with its keys sorted. Invalid UTF-8 (written as
+// \ufffd, which the generic value holds as the character itself) takes the
+// slow path.
 func appendSortedDoc(b []byte, d sortedDoc) []byte {
 	start := len(b)
-	b = appendSortedFields(b, d)
+	b = appendDocAs(b, iampolicy.Document(d), sortedStatementFields, true)
 	if bytes.Contains(b[start:], []byte(`\ufffd`)) {
 		generic, err := marshal(iampolicy.Document(d).Value())
 		if err != nil {
@@ -83,47 +45,84 @@ func appendSortedDoc(b []byte, d sortedDoc) []byte {
 	return b
 }
 
-func appendSortedFields(b []byte, d sortedDoc) []byte {
-	b = append(b, `{"Statement":`...)
+// statementField is one of a Statement's JSON fields: its key, whether
+// encoding/json leaves it out (omitempty), and how it is written.
+type statementField struct {
+	key   string
+	omit  func(s *iampolicy.Statement) bool
+	write func(b []byte, s *iampolicy.Statement) []byte
+}
+
+// statementFields are a Statement's fields in its struct's order, the order
+// encoding/json writes them in.
+var statementFields = []statementField{
+	{"Sid", func(s *iampolicy.Statement) bool { return s.Sid == "" },
+		func(b []byte, s *iampolicy.Statement) []byte { return appendString(b, s.Sid, false) }},
+	{"Effect", nil, func(b []byte, s *iampolicy.Statement) []byte { return appendString(b, s.Effect, false) }},
+	{"Principal", func(s *iampolicy.Statement) bool { return len(s.Principal) == 0 },
+		func(b []byte, s *iampolicy.Statement) []byte { return appendStringMap(b, s.Principal, false) }},
+	{"Action", nil, func(b []byte, s *iampolicy.Statement) []byte { return appendStrings(b, s.Action, false) }},
+	{"Resource", func(s *iampolicy.Statement) bool { return len(s.Resource) == 0 },
+		func(b []byte, s *iampolicy.Statement) []byte { return appendStrings(b, s.Resource, false) }},
+	{"NotResource", func(s *iampolicy.Statement) bool { return len(s.NotResource) == 0 },
+		func(b []byte, s *iampolicy.Statement) []byte { return appendStrings(b, s.NotResource, false) }},
+	{"Condition", func(s *iampolicy.Statement) bool { return len(s.Condition) == 0 },
+		func(b []byte, s *iampolicy.Statement) []byte { return appendConditions(b, s.Condition) }},
+}
+
+// sortedStatementFields are the same fields with their keys sorted.
+var sortedStatementFields = slices.SortedFunc(slices.Values(statementFields),
+	func(a, b statementField) int { return strings.Compare(a.key, b.key) })
+
+// appendDocAs appends d with its statements' fields in the given order, and
+// Statement before Version when sorted.
+func appendDocAs(b []byte, d iampolicy.Document, fields []statementField, sorted bool) []byte {
+	if !sorted {
+		b = append(b, `{"Version":`...)
+		b = appendString(b, d.Version, false)
+		b = append(b, `,"Statement":`...)
+	} else {
+		b = append(b, `{"Statement":`...)
+	}
 	if d.Statement == nil {
 		b = append(b, "null"...)
 	} else {
 		b = append(b, '[')
-		for i, s := range d.Statement {
+		for i := range d.Statement {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"Action":`...)
-			b = appendStrings(b, s.Action, false)
-			if len(s.Condition) > 0 {
-				b = append(b, `,"Condition":`...)
-				b = appendConditions(b, s.Condition)
-			}
-			b = append(b, `,"Effect":`...)
-			b = appendString(b, s.Effect, false)
-			if len(s.NotResource) > 0 {
-				b = append(b, `,"NotResource":`...)
-				b = appendStrings(b, s.NotResource, false)
-			}
-			if len(s.Principal) > 0 {
-				b = append(b, `,"Principal":`...)
-				b = appendStringMap(b, s.Principal, false)
-			}
-			if len(s.Resource) > 0 {
-				b = append(b, `,"Resource":`...)
-				b = appendStrings(b, s.Resource, false)
-			}
-			if s.Sid != "" {
-				b = append(b, `,"Sid":`...)
-				b = appendString(b, s.Sid, false)
+			s := &d.Statement[i]
+			b = append(b, '{')
+			first := true
+			for _, f := range fields {
+				if f.omit != nil && f.omit(s) {
+					continue
+				}
+				if !first {
+					b = append(b, ',')
+				}
+				first = false
+				b = appendString(b, f.key, false)
+				b = append(b, ':')
+				b = f.write(b, s)
 			}
 			b = append(b, '}')
 		}
 		b = append(b, ']')
 	}
-	b = append(b, `,"Version":`...)
-	b = appendString(b, d.Version, false)
+	if sorted {
+		b = append(b, `,"Version":`...)
+		b = appendString(b, d.Version, false)
+	}
 	return append(b, '}')
+}
+
+// appendConditions writes a statement's Condition (never nil here).
+func appendConditions(b []byte, c map[string]map[string][]string) []byte {
+	return appendMap(b, c, false, func(b []byte, m map[string][]string, html bool) []byte {
+		return appendMap(b, m, html, appendStrings)
+	})
 }
 
 // appendValue appends a template's value as encoding/json writes it
@@ -181,13 +180,6 @@ func appendList[E any](b []byte, list []E) []byte {
 		b = appendValue(b, e)
 	}
 	return append(b, ']')
-}
-
-// appendConditions writes a statement's Condition (never nil here).
-func appendConditions(b []byte, c map[string]map[string][]string) []byte {
-	return appendMap(b, c, false, func(b []byte, m map[string][]string, html bool) []byte {
-		return appendMap(b, m, html, appendStrings)
-	})
 }
 
 // appendMap appends m as encoding/json writes a map: null when nil, else an
