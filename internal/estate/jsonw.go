@@ -141,11 +141,11 @@ func appendValue(b []byte, v any) []byte {
 	case map[string]string:
 		return appendStringMap(b, v, false)
 	case map[string]any:
-		return appendMap(b, v, false, func(b []byte, e any, _ bool) []byte { return appendValue(b, e) })
+		return appendMap(b, v, false, appendTemplateValue)
 	case []any:
-		return appendList(b, v)
+		return appendList(b, v, false, appendTemplateValue)
 	case []map[string]string:
-		return appendList(b, v)
+		return appendList(b, v, false, appendStringMap)
 	case sortedDoc:
 		return appendSortedDoc(b, v)
 	case ordered:
@@ -167,8 +167,11 @@ func appendValue(b []byte, v any) []byte {
 	return append(b, j...)
 }
 
-// appendList appends a list of template values.
-func appendList[E any](b []byte, list []E) []byte {
+func appendTemplateValue(b []byte, v any, _ bool) []byte { return appendValue(b, v) }
+
+// appendList appends list as encoding/json writes a slice: null when nil,
+// else each element written by value.
+func appendList[E any](b []byte, list []E, html bool, value func([]byte, E, bool) []byte) []byte {
 	if list == nil {
 		return append(b, "null"...)
 	}
@@ -177,7 +180,7 @@ func appendList[E any](b []byte, list []E) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendValue(b, e)
+		b = value(b, e, html)
 	}
 	return append(b, ']')
 }
@@ -223,17 +226,7 @@ func appendStringMap(b []byte, m map[string]string, html bool) []byte {
 }
 
 func appendStrings(b []byte, list []string, html bool) []byte {
-	if list == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, s, html)
-	}
-	return append(b, ']')
+	return appendList(b, list, html, appendString)
 }
 
 // appendRouting appends a routing document as json.Marshal writes it
