@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cloudformationinclude"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -85,6 +86,20 @@ func TestConstructs(t *testing.T) {
 	out, ok := c.Node().TryFindChild(jsii.String("$Outputs")).Node().TryFindChild(jsii.String("AArn")).(awscdk.CfnOutput)
 	require.True(t, ok, "the output is a CfnOutput")
 	assert.Equal(t, "AArn", stackOf(out).Resolve(out.LogicalId()))
+}
+
+// cdk-nag's rules match L1 classes: a wildcard in an included policy must
+// reach them as it would from a CfnManagedPolicy made in code.
+func TestNagSeesIncludedResources(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	stack := awscdk.NewStack(app, jsii.String("S"), nil)
+	New(stack, "Roles", []byte(`{"Resources": {
+		"ARole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}}},
+		"Wild": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Roles": [{"Ref": "ARole"}],
+			"PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "bedrock:*", "Resource": "*"}]}}}}}`))
+	errs := assertions.Annotations_FromStack(stack).FindError(jsii.String("/S/Roles/Wild"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-IAM5")))
+	assert.NotEmpty(t, *errs, "AwsSolutions-IAM5 (wildcard permissions) must fire on the included policy")
 }
 
 func stackOf(c awscdk.CfnOutput) awscdk.Stack { return awscdk.Stack_Of(c) }
