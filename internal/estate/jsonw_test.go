@@ -105,7 +105,9 @@ func TestJSONWritersMatchEncodingJSON(t *testing.T) {
 
 // A shard's template as the app hands it to CDK is what encoding/json
 // writes for it, for every shard of estates with one and many shards, a
-// created and an imported provider.
+// created and an imported provider. (Policy documents reach encoding/json
+// through sortedDoc's own writer; TestJSONWritersMatchEncodingJSON holds
+// that equal to encoding/json of the generic document.)
 func TestTemplateJSON(t *testing.T) {
 	shards := 0
 	for _, cfg := range [][]byte{fixture.Large(3, 120), fixture.Wide(4, 5, 3, "")} {

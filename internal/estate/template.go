@@ -100,25 +100,23 @@ type member struct {
 
 func (o *ordered) add(key string, value any) { *o = append(*o, member{key, value}) }
 
-// MarshalJSON writes the members in order.
+// MarshalJSON writes the members in order, each value as encoding/json
+// writes it without HTML escaping (the keys too).
 func (o ordered) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
+	b := []byte{'{'}
 	for i, m := range o {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		k, _ := json.Marshal(m.key)
-		b.Write(k)
-		b.WriteByte(':')
+		b = appendString(b, m.key, false)
+		b = append(b, ':')
 		v, err := marshal(m.value)
 		if err != nil {
 			return nil, err
 		}
-		b.Write(v)
+		b = append(b, v...)
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return append(b, '}'), nil
 }
 
 func marshal(v any) ([]byte, error) {

@@ -10,10 +10,11 @@
 // of the 3 s the constructs took, against 0.6 s for the same stacks written
 // in JavaScript. The node side here (js/index.js, a jsii package of one
 // static method, loaded into the kernel next to aws-cdk-lib) takes the
-// template as one JSON string and makes the same L1 constructs with the
-// same parser CfnInclude uses, so tags, aspects and cdk-nag see real
-// CfnRole, CfnManagedPolicy and CfnOIDCProvider constructs and the
-// templates are byte-identical (the golden tests).
+// template as one JSON string and makes the same constructs CfnInclude
+// would, by its rules (its type-to-class table, parser and attribute
+// handling), so tags, aspects and cdk-nag see real CfnRole,
+// CfnManagedPolicy and CfnOIDCProvider constructs and the templates are
+// byte-identical (TestMatchesCfnInclude, the golden tests).
 package include
 
 import (

@@ -51,6 +51,14 @@ func TestMatchesCfnInclude(t *testing.T) {
 			},
 			"Outputs": {"ProfileArn": {"Value": {"Ref": "Profile"}, "Export": {"Name": "profile-arn"}}}
 		}`},
+		{"a custom resource, a type without an L1, an attribute CloudFormation adds later", `{
+			"Resources": {
+				"Custom": {"Type": "Custom::Thing", "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:111111111111:function:f", "Size": 3}},
+				"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle", "Properties": {}},
+				"Nope": {"Type": "AWS::Nope::Thing", "DependsOn": "Custom", "Properties": {"A": {"Fn::Sub": "${AWS::Region}-x"}}},
+				"Extra": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}, "Future": {"Setting": 1}}
+			}
+		}`},
 		{"no outputs, no resources", `{}`},
 	}
 	for _, tc := range tests {
@@ -110,12 +118,11 @@ func TestRejects(t *testing.T) {
 	tests := []struct {
 		name, template, want string
 	}{
-		{"a custom resource", `{"Resources": {"X": {"Type": "Custom::Thing", "Properties": {}}}}`, "resource type Custom::Thing has no aws-cdk-lib L1 class"},
-		{"an unknown AWS type", `{"Resources": {"X": {"Type": "AWS::IAM::Nothing", "Properties": {}}}}`, "aws-cdk-lib/aws-iam has no L1 class for AWS::IAM::Nothing"},
-		{"a section it does not model", `{"Conditions": {"C": {"Fn::Equals": ["a", "b"]}}, "Resources": {}}`, "template sections Conditions are not supported"},
+		{"a resource without a type", `{"Resources": {"X": {"Properties": {}}}}`, "include S/Roles: resource X has no Type"},
+		{"a section it does not model", `{"Conditions": {"C": {"Fn::Equals": ["a", "b"]}}, "Resources": {}}`, "include S/Roles: template sections Conditions are not supported"},
 		{"an output with a condition", `{"Outputs": {"O": {"Value": "v", "Condition": "C"}}}`, "output O has Condition"},
-		{"a cycle", `{"Resources": {"A": {"Type": "AWS::IAM::Role", "DependsOn": ["B"], "Properties": {"AssumeRolePolicyDocument": {}}}, "B": {"Type": "AWS::IAM::Role", "DependsOn": ["A"], "Properties": {"AssumeRolePolicyDocument": {}}}}}`, "resource A depends on itself"},
-		{"not JSON", `{`, "JSON"},
+		{"a cycle", `{"Resources": {"A": {"Type": "AWS::IAM::Role", "DependsOn": ["B"], "Properties": {"AssumeRolePolicyDocument": {}}}, "B": {"Type": "AWS::IAM::Role", "DependsOn": ["A"], "Properties": {"AssumeRolePolicyDocument": {}}}}}`, "include S/Roles: a dependency cycle: A depends on B depends on A"},
+		{"not JSON", `{`, "include S/Roles: the template is not JSON"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
