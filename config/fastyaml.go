@@ -484,6 +484,9 @@ func flowEnd(c byte) bool { return c == ',' || c == ']' || c == '}' || c == '[' 
 
 // scalar is a plain scalar, tagged as yaml.v3 resolves it.
 func (p *fastParser) scalar(start, end int) *yaml.Node {
+	if end-start == 2 && p.src[start:end] == "<<" {
+		p.fail() // yaml.v3 tags a plain << !!merge wherever it stands
+	}
 	n := p.node(yaml.ScalarNode, 0, "", p.src[start:end], start)
 	n.Tag = n.ShortTag()
 	return n

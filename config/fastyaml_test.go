@@ -121,6 +121,9 @@ var fastSamples = []string{
 	"k: a\u009fb\n",
 	"k: \ufffe\n",
 	"k: x\u00a0y\n",
+	"A: <<\n",
+	"a: [<<, b]\nc: {d: <<}\n- <<\n",
+	"- <<\n",
 }
 
 // Every character the fast path lets through must be one yaml.v3 reads
