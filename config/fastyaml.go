@@ -533,54 +533,15 @@ func (p *fastParser) skipBlanks() {
 
 // flowSequence reads [a, b, ...] on one line.
 func (p *fastParser) flowSequence() *yaml.Node {
-	p.enter()
-	mark := len(p.stack)
-	s := p.node(yaml.SequenceNode, yaml.FlowStyle, "!!seq", "", p.pos)
-	defer func() { s.Content = p.children(mark); p.depth-- }()
-	p.pos++
-	p.skipBlanks()
-	if p.pos < len(p.data) && p.data[p.pos] == ']' {
-		p.pos++
-		return s
-	}
-	for {
-		p.skipBlanks()
+	return p.flow(yaml.SequenceNode, "!!seq", ']', func() {
 		v := p.inline(true) // before reading p.stack: parsing it pushes and pops
 		p.stack = append(p.stack, v)
-		p.skipBlanks()
-		if p.pos >= len(p.data) {
-			p.fail()
-		}
-		switch p.data[p.pos] {
-		case ']':
-			p.pos++
-			return s
-		case ',':
-			p.pos++
-			p.skipBlanks()
-			if p.pos >= len(p.data) || p.data[p.pos] == ']' {
-				p.fail() // a trailing comma
-			}
-		default:
-			p.fail()
-		}
-	}
+	})
 }
 
 // flowMapping reads {k: v, ...} on one line.
 func (p *fastParser) flowMapping() *yaml.Node {
-	p.enter()
-	mark := len(p.stack)
-	m := p.node(yaml.MappingNode, yaml.FlowStyle, "!!map", "", p.pos)
-	defer func() { m.Content = p.children(mark); p.depth-- }()
-	p.pos++
-	p.skipBlanks()
-	if p.pos < len(p.data) && p.data[p.pos] == '}' {
-		p.pos++
-		return m
-	}
-	for {
-		p.skipBlanks()
+	return p.flow(yaml.MappingNode, "!!map", '}', func() {
 		if !p.isKey() {
 			p.fail()
 		}
@@ -588,19 +549,38 @@ func (p *fastParser) flowMapping() *yaml.Node {
 		p.skipBlanks()
 		v := p.inline(true) // before reading p.stack: parsing it pushes and pops
 		p.stack = append(p.stack, key, v)
+	})
+}
+
+// flow reads a one-line flow collection up to closer, each entry (pushed on
+// p.stack) by entry; an empty one, and no trailing comma.
+func (p *fastParser) flow(kind yaml.Kind, tag string, closer byte, entry func()) *yaml.Node {
+	p.enter()
+	mark := len(p.stack)
+	n := p.node(kind, yaml.FlowStyle, tag, "", p.pos)
+	defer func() { n.Content = p.children(mark); p.depth-- }()
+	p.pos++
+	p.skipBlanks()
+	if p.pos < len(p.data) && p.data[p.pos] == closer {
+		p.pos++
+		return n
+	}
+	for {
+		p.skipBlanks()
+		entry()
 		p.skipBlanks()
 		if p.pos >= len(p.data) {
 			p.fail()
 		}
 		switch p.data[p.pos] {
-		case '}':
+		case closer:
 			p.pos++
-			return m
+			return n
 		case ',':
 			p.pos++
 			p.skipBlanks()
-			if p.pos >= len(p.data) || p.data[p.pos] == '}' {
-				p.fail()
+			if p.pos >= len(p.data) || p.data[p.pos] == closer {
+				p.fail() // a trailing comma
 			}
 		default:
 			p.fail()
